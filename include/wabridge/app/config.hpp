@@ -1,0 +1,85 @@
+// Runtime configuration: every setting comes from an environment variable, and the matching
+// command-line flag overrides it. Empty values (env or flag) count as unset, so `--public-ip=`
+// clears a PUBLIC_IP inherited from the environment.
+//
+// One table in config.cpp drives parsing, validation, --help and the startup summary.
+#pragma once
+
+#include "wabridge/app/log.hpp"
+#include "wabridge/util/result.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wabridge {
+
+enum class AiBackend { openai, echo };
+
+std::string_view to_string(AiBackend backend);
+// Case-insensitive; nullopt for anything else.
+std::optional<AiBackend> parse_ai_backend(std::string_view text);
+
+// Member initializers equal what load_config() yields for an empty environment.
+struct Config {
+    std::uint16_t port = 8080;
+    std::string bind_address = "0.0.0.0";
+    std::string openai_api_key;
+    std::string openai_realtime_model = "gpt-realtime";
+    std::string openai_realtime_url = "wss://api.openai.com/v1/realtime";
+    AiBackend ai_backend = AiBackend::echo;      // openai by default when a key is set
+    std::string public_ip;                       // empty = advertise host addresses
+    std::vector<std::string> ice_bind_addresses; // empty = every non-loopback address
+    std::uint16_t rtp_port_min = 10000;
+    std::uint16_t rtp_port_max = 10100;
+    std::string bridge_api_token; // empty = control API without auth
+    std::uint32_t max_sessions = 500;
+    std::uint32_t session_max_seconds = 1800;
+    LogLevel log_level = LogLevel::info;
+    LogFormat log_format = LogFormat::json;
+
+    bool operator==(const Config&) const = default;
+};
+
+struct ConfigError {
+    // The environment name of the setting at fault (e.g. "PORT"), or the offending argument
+    // for an unknown flag / stray argument.
+    std::string setting;
+    // One line naming the setting, never containing a secret's value.
+    std::string message;
+};
+
+enum class ConfigAction { run, help, version };
+
+struct ConfigLoad {
+    ConfigAction action;
+    Config config; // defaults for help/version
+};
+
+// Returns the value of an environment variable, or nullopt when it is not set.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// `args` excludes argv[0]. Flags take `--flag value` or `--flag=value`; -h/--help and --version
+// end parsing as soon as they are seen. Never throws.
+Result<ConfigLoad, ConfigError> load_config(std::span<const std::string> args,
+                                            const EnvLookup& env);
+
+// The real process environment (getenv).
+EnvLookup process_env();
+
+// Usage text with one row per setting: flag, env name, default, description.
+std::string config_help(std::string_view program);
+
+// Non-empty secret values, for Logger::set_secrets.
+std::vector<std::string> config_secrets(const Config& config);
+
+// Every setting keyed by its env name, for a startup log line; secrets appear only as
+// "set"/"unset".
+nlohmann::json config_summary(const Config& config);
+
+} // namespace wabridge

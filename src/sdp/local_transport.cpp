@@ -1,0 +1,54 @@
+#include "wabridge/sdp/local_transport.hpp"
+
+#include <algorithm>
+
+namespace wabridge::sdp {
+
+namespace {
+// RFC 8445 §5.1.1.3: the foundation is the same for candidates of the same type, base address
+// and protocol. A short FNV-1a hash of the address keeps it stable and within 32 ice-chars.
+std::string foundation_for(const std::string& address) {
+    uint32_t h = 2166136261u;
+    for (char c : address) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 16777619u;
+    }
+    return std::to_string(h);
+}
+} // namespace
+
+std::vector<Candidate> host_candidates(const std::vector<std::string>& addresses, uint16_t port) {
+    std::vector<Candidate> out;
+    uint32_t local_preference = 65535;
+    for (const auto& address : addresses) {
+        Candidate c;
+        c.foundation = foundation_for(address);
+        c.component = 1;
+        c.transport = "udp";
+        c.priority = candidate_priority(kHostTypePreference, local_preference, 1);
+        c.address = address;
+        c.port = port;
+        c.type = "host";
+        out.push_back(std::move(c));
+        if (local_preference > 0) --local_preference;
+    }
+    return out;
+}
+
+} // namespace wabridge::sdp
+
+namespace wabridge::sdp {
+
+std::vector<std::string> advertised_addresses(const std::vector<std::string>& host_addresses,
+                                              const std::string& public_ip) {
+    if (public_ip.empty()) return host_addresses;
+    auto v6 = [](const std::string& a) { return a.find(':') != std::string::npos; };
+    std::vector<std::string> out{public_ip};
+    for (const auto& a : host_addresses) {
+        if (v6(a) == v6(public_ip)) continue; // mapped to the public address
+        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+    }
+    return out;
+}
+
+} // namespace wabridge::sdp
