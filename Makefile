@@ -46,7 +46,7 @@ LDFLAGS := $(SAN_FLAGS)
 LIB_SRC := $(shell find src -name '*.cpp' ! -name main.cpp | sort)
 MAIN_SRC := src/app/main.cpp
 TEST_SRC := $(shell find tests -name '*.cpp' | sort)
-BENCH_SRC := $(shell find bench -name '*.cpp' | sort)
+BENCH_SRC := $(shell find bench -maxdepth 1 -name '*.cpp' | sort)
 FUZZ_TARGETS := $(patsubst fuzz/%.cpp,%,$(wildcard fuzz/*.cpp))
 
 LIB_OBJ := $(LIB_SRC:%.cpp=$(OUT)/obj/%.o) $(LLHTTP_OBJ)
@@ -78,12 +78,19 @@ $(OUT)/bench_micro: $(BENCH_OBJ) $(OUT)/libwabridge.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lbenchmark -lpthread
 
 # Fuzz targets build with clang 14 and libFuzzer; each links only the sources it needs
-# (fuzz/<target>.deps lists them), never sockets or the clock.
-FUZZ_FLAGS := -std=c++20 -O1 -g -Iinclude -Isrc -fsanitize=fuzzer,address,undefined \
-              -fno-sanitize-recover=undefined
+# (fuzz/<target>.deps lists them: .cpp built with the target, .c such as llhttp's as objects),
+# never sockets or the clock.
+FUZZ_FLAGS := -std=c++20 -O1 -g -Iinclude -Isrc -isystem $(LLHTTP_INCLUDE_DIR) \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -O1 -g -I$(LLHTTP_INCLUDE_DIR) -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIBS := -lcrypto
 $(OUT)/fuzz/%: fuzz/%.cpp fuzz/%.deps $(shell cat fuzz/*.deps 2>/dev/null)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -o $@ $< $(shell cat fuzz/$*.deps)
+	@set -e; cobjs=""; for c in $(filter %.c,$(shell cat fuzz/$*.deps)); do \
+	    o=$(dir $@)$*-$$(basename $$c .c).o; $(FUZZ_CC) $(FUZZ_CFLAGS) -c $$c -o $$o; cobjs="$$cobjs $$o"; \
+	done; \
+	echo "$(FUZZ_CXX) ... -o $@"; \
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -o $@ $< $(filter %.cpp,$(shell cat fuzz/$*.deps)) $$cobjs $(FUZZ_LIBS)
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -94,8 +101,12 @@ check: $(OUT)/wabridge $(OUT)/unit_tests $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 fuzz: $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 	@for t in $(FUZZ_TARGETS); do tools/run_fuzz.sh $(OUT)/fuzz/$$t $(FUZZ_SECONDS) || exit 1; done
 
-bench: $(OUT)/bench_micro
+$(OUT)/offer_latency: $(OUT)/obj/bench/load/offer_latency.o
+	$(CXX) $(LDFLAGS) -o $@ $^ -lpthread
+
+bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge
 	$(OUT)/bench_micro --benchmark_min_time=0.5
+	bench/run_http_bench.sh $(OUT)
 
 run: deps
 	@$(MAKE) --no-print-directory $(OUT)/wabridge

@@ -12,8 +12,8 @@ PACKAGES=(
     node-llhttp nlohmann-json3-dev
     # unit tests and benchmarks
     libgtest-dev libbenchmark-dev
-    # CLI tests
-    openssl
+    # CLI and integration tests
+    openssl python3
 )
 
 missing=()

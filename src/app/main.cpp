@@ -1,32 +1,14 @@
 // wabridge entry point: `wabridge [flags]` runs the bridge; `wabridge sdp ...` is the SDP CLI.
+#include "wabridge/app/bridge.hpp"
 #include "wabridge/app/config.hpp"
 #include "wabridge/app/log.hpp"
 #include "wabridge/app/version.hpp"
 #include "wabridge/cli/sdp_command.hpp"
-#include "wabridge/crypto/certificate.hpp"
 
 #include <cstdio>
 #include <iostream>
-#include <signal.h>
 #include <string>
 #include <vector>
-
-namespace {
-
-// Blocks SIGINT and SIGTERM and waits for one. The epoll loop will take this over with a
-// signalfd; until then the process only proves its configuration and identity.
-int wait_for_stop_signal() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    int sig = 0;
-    sigwait(&set, &sig);
-    return sig;
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
     using namespace wabridge;
@@ -57,18 +39,12 @@ int main(int argc, char** argv) {
     log.set_format(config.log_format);
     log.set_secrets(config_secrets(config));
 
-    auto certificate = Certificate::generate();
-    if (!certificate) {
-        log.error("cannot create the DTLS certificate", {{"error", certificate.error()}});
-        return 1;
-    }
     log.info("wabridge starting",
              {{"version", version_line()}, {"config", config_summary(config)}});
-    log.info("DTLS certificate ready",
-             {{"type", "ECDSA P-256"}, {"fingerprint", certificate->sha256_fingerprint()}});
-    log.warn("the HTTP control plane is not built yet: this build offers the SDP engine "
-             "(wabridge sdp ...) and waits for SIGINT/SIGTERM");
-    int sig = wait_for_stop_signal();
-    log.info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-    return 0;
+    auto bridge = Bridge::create(config);
+    if (!bridge) {
+        log.error("cannot start", {{"error", bridge.error()}});
+        return 1;
+    }
+    return bridge.value()->run();
 }

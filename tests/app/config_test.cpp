@@ -1,17 +1,16 @@
+#include "support/fake_env.hpp"
 #include "wabridge/app/config.hpp"
 
 #include <cstdlib>
 #include <gtest/gtest.h>
-
-#include "support/fake_env.hpp"
 #include <map>
 #include <sstream>
 
 namespace wabridge {
 namespace {
 
-using test::env_of;
 using test::Env;
+using test::env_of;
 
 Result<ConfigLoad, ConfigError> load(std::vector<std::string> args, Env env = {}) {
     return load_config(args, env_of(std::move(env)));
@@ -421,6 +420,14 @@ TEST(ConfigSummary, ShowsEverySettingAndHidesSecrets) {
         {"BRIDGE_API_TOKEN", "unset"},
         {"MAX_SESSIONS", 500},
         {"SESSION_MAX_SECONDS", 1800},
+        {"DRAIN_SECONDS", 30},
+        {"HTTP_MAX_CONNECTIONS", 1024},
+        {"HTTP_MAX_HEADER_BYTES", 16384},
+        {"HTTP_MAX_HEADERS", 100},
+        {"HTTP_MAX_BODY_BYTES", 1048576},
+        {"HTTP_IDLE_TIMEOUT_SECONDS", 10},
+        {"HTTP_HEADER_TIMEOUT_SECONDS", 10},
+        {"HTTP_BODY_TIMEOUT_SECONDS", 10},
         {"LOG_LEVEL", "info"},
         {"LOG_FORMAT", "json"},
     };

@@ -1,12 +1,11 @@
+#include "support/fake_env.hpp"
+#include "support/test_data.hpp"
 #include "wabridge/cli/sdp_command.hpp"
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
-
-#include "support/fake_env.hpp"
-#include "support/test_data.hpp"
 #include <map>
 #include <sstream>
 #include <string>
@@ -18,8 +17,8 @@ namespace {
 
 using test::data_path;
 
-using test::env_of;
 using test::Env;
+using test::env_of;
 
 const Env kLoopback{{"ICE_BIND_ADDRESSES", "127.0.0.1"}};
 

@@ -1,12 +1,12 @@
 // A fake process environment for tests of code that takes an EnvLookup.
 #pragma once
 
+#include "wabridge/app/config.hpp"
+
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include "wabridge/app/config.hpp"
 
 namespace wabridge::test {
 

@@ -40,6 +40,14 @@ struct Config {
     std::string bridge_api_token; // empty = control API without auth
     std::uint32_t max_sessions = 500;
     std::uint32_t session_max_seconds = 1800;
+    std::uint32_t drain_seconds = 30;
+    std::uint32_t http_max_connections = 1024;
+    std::uint32_t http_max_header_bytes = 16384;
+    std::uint32_t http_max_headers = 100;
+    std::uint32_t http_max_body_bytes = 1048576;
+    std::uint32_t http_idle_timeout_seconds = 10;
+    std::uint32_t http_header_timeout_seconds = 10;
+    std::uint32_t http_body_timeout_seconds = 10;
     LogLevel log_level = LogLevel::info;
     LogFormat log_format = LogFormat::json;
 

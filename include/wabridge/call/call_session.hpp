@@ -1,0 +1,41 @@
+// One call as the control plane sees it. Until the transport issue lands the media side is a
+// placeholder: the session holds the negotiated SDP and its timings, and nothing flows.
+#pragma once
+
+#include "wabridge/loop/timer_queue.hpp"
+#include "wabridge/sdp/answer.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace wabridge::call {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+// What the caller of the API may choose per call (the old Node API's fields).
+struct SessionOptions {
+    std::string from;         // caller's number, when known
+    std::string model;        // openaiModel / OPENAI_REALTIME_MODEL
+    std::string instructions; // systemInstructions / sessionConfig.instructions
+    std::string voice;        // voice / sessionConfig.voice
+};
+
+enum class SessionState { answered, ended };
+std::string_view to_string(SessionState s);
+
+struct CallSession {
+    std::string call_id;
+    std::string offer;  // exactly as received, for idempotent retries
+    std::string answer; // exactly as sent
+    sdp::NegotiatedAudio negotiated;
+    SessionOptions options;
+    SessionState state = SessionState::answered;
+    loop::TimePoint created_mono{};
+    WallTime created_wall{};
+    std::optional<WallTime> ended_wall;
+    loop::TimePoint ended_mono{};
+    std::string end_reason; // "deleted", "max_duration", "drain", ...
+};
+
+} // namespace wabridge::call

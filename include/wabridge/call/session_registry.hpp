@@ -1,0 +1,82 @@
+// callId -> CallSession: creation with webhook-retry idempotency, limits, the max-duration
+// sweep, drain, and the session metrics. Sans-IO: every call takes the loop's `now`.
+#pragma once
+
+#include "wabridge/app/metrics.hpp"
+#include "wabridge/call/call_session.hpp"
+#include "wabridge/loop/event_loop.hpp"
+#include "wabridge/util/result.hpp"
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wabridge::call {
+
+struct RegistryLimits {
+    size_t max_sessions = 500;
+    loop::Clock::duration max_duration = std::chrono::seconds(1800);
+    size_t retain_ended = 1000; // ended sessions kept for GET /sessions/{id}
+};
+
+enum class CreateFailureKind {
+    conflict,    // same callId, different offer (409)
+    ended,       // the callId already ended (409)
+    capacity,    // MAX_SESSIONS reached (503)
+    draining,    // shutting down (503)
+    invalid_sdp, // the SDP engine refused the offer (400)
+};
+
+struct CreateFailure {
+    CreateFailureKind kind;
+    std::string message;
+    std::optional<sdp::Error> sdp_error;
+};
+
+struct Created {
+    const CallSession* session;
+    bool replayed; // true when this was a retry of an identical offer
+};
+
+class SessionRegistry {
+public:
+    // Answers an offer for a new call; in production it makes fresh credentials with the
+    // process certificate and our candidates.
+    using Answerer = std::function<Result<sdp::Answer, sdp::Error>(std::string_view offer)>;
+
+    SessionRegistry(RegistryLimits limits, Answerer answerer, MetricsRegistry& metrics);
+
+    Result<Created, CreateFailure> create(const std::string& call_id, const std::string& offer,
+                                          SessionOptions options, const loop::Now& now);
+    // Ends an active session; false when unknown or already ended.
+    bool end(const std::string& call_id, std::string_view reason, const loop::Now& now);
+
+    const CallSession* find(const std::string& call_id) const;
+    std::vector<const CallSession*> list() const; // active first, then ended, by creation time
+    size_t active() const { return active_; }
+
+    // Ends sessions older than max_duration; returns when the next one would expire.
+    std::optional<loop::TimePoint> sweep(const loop::Now& now);
+
+    void begin_drain() { draining_ = true; }
+    bool draining() const { return draining_; }
+    size_t end_all(std::string_view reason, const loop::Now& now);
+
+private:
+    void prune_ended();
+
+    RegistryLimits limits_;
+    Answerer answerer_;
+    MetricsRegistry& metrics_;
+    std::map<std::string, std::unique_ptr<CallSession>> sessions_;
+    std::vector<std::string> ended_order_;
+    size_t active_ = 0;
+    bool draining_ = false;
+    Counter& created_;
+    Gauge& active_gauge_;
+};
+
+} // namespace wabridge::call

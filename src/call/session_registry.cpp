@@ -1,0 +1,147 @@
+#include "wabridge/call/session_registry.hpp"
+
+#include <algorithm>
+
+namespace wabridge::call {
+
+std::string_view to_string(SessionState s) {
+    switch (s) {
+    case SessionState::answered:
+        return "answered";
+    case SessionState::ended:
+        return "ended";
+    }
+    return "answered";
+}
+
+SessionRegistry::SessionRegistry(RegistryLimits limits, Answerer answerer, MetricsRegistry& metrics)
+    : limits_(limits)
+    , answerer_(std::move(answerer))
+    , metrics_(metrics)
+    , created_(metrics.counter("wabridge_sessions_created_total", "Sessions created"))
+    , active_gauge_(metrics.gauge("wabridge_sessions_active", "Sessions now active")) {}
+
+Result<Created, CreateFailure> SessionRegistry::create(const std::string& call_id,
+                                                       const std::string& offer,
+                                                       SessionOptions options,
+                                                       const loop::Now& now) {
+    // Webhooks are retried: the same offer again gets the same answer, even while draining.
+    if (auto it = sessions_.find(call_id); it != sessions_.end()) {
+        const CallSession& s = *it->second;
+        if (s.state == SessionState::ended) {
+            return err(CreateFailure{CreateFailureKind::ended,
+                                     "session " + call_id + " has ended (" + s.end_reason + ")",
+                                     {}});
+        }
+        if (s.offer != offer) {
+            return err(CreateFailure{CreateFailureKind::conflict,
+                                     "session " + call_id + " exists with a different offer",
+                                     {}});
+        }
+        return Created{&s, true};
+    }
+    if (draining_) {
+        return err(CreateFailure{CreateFailureKind::draining, "the bridge is shutting down", {}});
+    }
+    if (active_ >= limits_.max_sessions) {
+        return err(CreateFailure{CreateFailureKind::capacity,
+                                 "MAX_SESSIONS (" + std::to_string(limits_.max_sessions) +
+                                     ") calls are active",
+                                 {}});
+    }
+    auto answer = answerer_(offer);
+    if (!answer) {
+        metrics_
+            .counter("wabridge_sdp_rejected_total", "Offers the SDP engine refused, by reason",
+                     {{"reason", std::string(sdp::to_string(answer.error().code))}})
+            .inc();
+        return err(CreateFailure{CreateFailureKind::invalid_sdp, answer.error().describe(),
+                                 answer.error()});
+    }
+    auto session = std::make_unique<CallSession>();
+    session->call_id = call_id;
+    session->offer = offer;
+    session->answer = std::move(answer->sdp);
+    session->negotiated = std::move(answer->negotiated);
+    session->options = std::move(options);
+    session->created_mono = now.mono;
+    session->created_wall = now.wall;
+    const CallSession* out = session.get();
+    sessions_.emplace(call_id, std::move(session));
+    ++active_;
+    created_.inc();
+    active_gauge_.set(static_cast<double>(active_));
+    return Created{out, false};
+}
+
+bool SessionRegistry::end(const std::string& call_id, std::string_view reason,
+                          const loop::Now& now) {
+    auto it = sessions_.find(call_id);
+    if (it == sessions_.end() || it->second->state == SessionState::ended) return false;
+    CallSession& s = *it->second;
+    s.state = SessionState::ended;
+    s.end_reason = std::string(reason);
+    s.ended_wall = now.wall;
+    s.ended_mono = now.mono;
+    --active_;
+    active_gauge_.set(static_cast<double>(active_));
+    metrics_
+        .counter("wabridge_sessions_ended_total", "Sessions ended, by reason",
+                 {{"reason", std::string(reason)}})
+        .inc();
+    ended_order_.push_back(call_id);
+    prune_ended();
+    return true;
+}
+
+void SessionRegistry::prune_ended() {
+    while (ended_order_.size() > limits_.retain_ended) {
+        sessions_.erase(ended_order_.front());
+        ended_order_.erase(ended_order_.begin());
+    }
+}
+
+const CallSession* SessionRegistry::find(const std::string& call_id) const {
+    auto it = sessions_.find(call_id);
+    return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const CallSession*> SessionRegistry::list() const {
+    std::vector<const CallSession*> out;
+    out.reserve(sessions_.size());
+    for (const auto& [id, s] : sessions_)
+        out.push_back(s.get());
+    std::stable_sort(out.begin(), out.end(), [](const CallSession* a, const CallSession* b) {
+        if (a->state != b->state) return a->state == SessionState::answered;
+        return a->created_mono < b->created_mono;
+    });
+    return out;
+}
+
+std::optional<loop::TimePoint> SessionRegistry::sweep(const loop::Now& now) {
+    std::vector<std::string> expired;
+    std::optional<loop::TimePoint> next;
+    for (const auto& [id, s] : sessions_) {
+        if (s->state == SessionState::ended) continue;
+        loop::TimePoint expiry = s->created_mono + limits_.max_duration;
+        if (expiry <= now.mono)
+            expired.push_back(id);
+        else if (!next || expiry < *next)
+            next = expiry;
+    }
+    for (const auto& id : expired)
+        end(id, "max_duration", now);
+    return next;
+}
+
+size_t SessionRegistry::end_all(std::string_view reason, const loop::Now& now) {
+    std::vector<std::string> ids;
+    for (const auto& [id, s] : sessions_) {
+        if (s->state != SessionState::ended) ids.push_back(id);
+    }
+    for (const auto& id : ids)
+        end(id, reason, now);
+    return ids.size();
+}
+
+} // namespace wabridge::call
