@@ -256,7 +256,7 @@ http::Response ControlApi::create_session(const std::string& call_id, const http
         switch (f.kind) {
         case call::CreateFailureKind::invalid_sdp: {
             Response r = error(400, "invalid_sdp", f.message);
-            auto j = json::parse(r.body);
+            auto j = nlohmann::ordered_json::parse(r.body);
             j["error"]["sdpError"] = std::string(sdp::to_string(f.sdp_error->code));
             j["error"]["line"] = f.sdp_error->line;
             r.body = j.dump();

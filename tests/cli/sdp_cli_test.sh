@@ -221,7 +221,8 @@ finish "--version names every dependency"
 
 # --- the running bridge: JSON logs, clean SIGTERM, no secret --------------------------------
 SECRET=sk-test-SECRET123
-"${BASE_ENV[@]}" LOG_FORMAT=json OPENAI_API_KEY=$SECRET "$BIN" \
+FREE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${BASE_ENV[@]}" PORT=$FREE_PORT BIND_ADDRESS=127.0.0.1 LOG_FORMAT=json OPENAI_API_KEY=$SECRET "$BIN" \
     >"$TMP/run.out" 2>"$TMP/run.err" </dev/null &
 BRIDGE_PID=$!
 ready=0
@@ -271,7 +272,8 @@ sys.exit(1 if bad else 0)
 ' "$TMP/run.err" >"$TMP/json.txt" 2>&1; then
     fail "stderr is not JSON lines: $(head -c 400 "$TMP/json.txt")"
 fi
-grep -q '"msg":"stopping"' "$TMP/run.err" || fail "no 'stopping' log line"
+grep -q '"msg":"draining"' "$TMP/run.err" || fail "no 'draining' log line"
+grep -q '"msg":"drained; exiting"' "$TMP/run.err" || fail "no 'drained; exiting' log line"
 if grep -qF "$SECRET" "$TMP/run.out" "$TMP/run.err"; then
     fail "the OpenAI API key appears in the output"
 fi
