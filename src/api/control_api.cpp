@@ -267,6 +267,10 @@ http::Response ControlApi::create_session(const std::string& call_id, const http
             return error(409, "session_conflict", f.message);
         case call::CreateFailureKind::ended:
             return error(409, "session_ended", f.message);
+        case call::CreateFailureKind::media_unavailable:
+            log_.error("cannot start media", {{"reason", f.message}}, call_id);
+            return with_header(error(503, "media_unavailable", f.message), "Retry-After",
+                               std::to_string(settings_.retry_after_seconds));
         case call::CreateFailureKind::capacity:
             return with_header(error(503, "at_capacity", f.message), "Retry-After",
                                std::to_string(settings_.retry_after_seconds));

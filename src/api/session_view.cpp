@@ -32,8 +32,31 @@ nlohmann::ordered_json session_json(const call::CallSession& s, const loop::Now&
         {"remoteIceLite", n.remote.ice_lite},
         {"remoteCandidates", n.remote.candidates.size()},
     };
-    // The transport arrives with the next issue; until then no media flows, and we say so.
-    j["media"] = {{"state", "not_started"}, {"packetsSent", 0}, {"packetsReceived", 0}};
+    if (!s.media && s.final_media.state == "new" && !ended) {
+        j["media"] = {{"state", "not_started"}, {"packetsSent", 0}, {"packetsReceived", 0}};
+    } else {
+        const call::MediaStats m = s.media ? s.media->stats() : s.final_media;
+        auto opt = [](const std::optional<double>& v) {
+            return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr);
+        };
+        j["media"] = {
+            {"state", m.state},
+            {"iceConnectedMs", opt(m.ice_connected_ms)},
+            {"dtlsConnectedMs", opt(m.dtls_connected_ms)},
+            {"selectedPair", m.selected_pair},
+            {"srtpProfile", m.srtp_profile},
+            {"packetsReceived", m.packets_received},
+            {"packetsSent", m.packets_sent},
+            {"bytesReceived", m.bytes_received},
+            {"bytesSent", m.bytes_sent},
+            {"packetsLost", m.packets_lost},
+            {"jitterMs", m.jitter_ms},
+            {"rttMs", opt(m.rtt_ms)},
+            {"srtpAuthFailures", m.srtp_auth_failures},
+            {"srtpReplays", m.srtp_replays},
+            {"malformedPackets", m.malformed_packets},
+        };
+    }
     return j;
 }
 

@@ -215,8 +215,9 @@ const std::vector<Setting>& settings() {
          "OpenAI Realtime WebSocket endpoint (ws:// or wss://)", false,
          ws_url(&Config::openai_realtime_url)},
         {"AI_BACKEND", "--ai-backend", "",
-         "openai or echo; unset = openai if OPENAI_API_KEY is set, else echo", false,
-         choice(&Config::ai_backend, parse_ai_backend, "openai or echo")},
+         "openai, echo or rtp-echo (diagnostics: the caller's Opus comes straight back); unset = "
+         "openai if OPENAI_API_KEY is set, else echo",
+         false, choice(&Config::ai_backend, parse_ai_backend, "openai, echo or rtp-echo")},
         {"PUBLIC_IP", "--public-ip", "",
          "IP advertised instead of private host addresses (1:1 NAT); unset = none", false,
          ip(&Config::public_ip, false)},
@@ -236,6 +237,9 @@ const std::vector<Setting>& settings() {
         {"SESSION_MAX_SECONDS", "--session-max-seconds", "1800",
          "longest allowed call in seconds (1-86400)", false,
          integer(&Config::session_max_seconds, 1, 86400)},
+        {"MEDIA_TIMEOUT_SECONDS", "--media-timeout-seconds", "20",
+         "a call with no incoming media for this long is ended (1-3600)", false,
+         integer(&Config::media_timeout_seconds, 1, 3600)},
         {"DRAIN_SECONDS", "--drain-seconds", "30",
          "on SIGTERM, how long active calls may finish before they are ended (0-3600)", false,
          integer(&Config::drain_seconds, 0, 3600)},
@@ -379,12 +383,14 @@ std::string_view to_string(AiBackend backend) {
         return "openai";
     case AiBackend::echo:
         return "echo";
+    case AiBackend::rtp_echo:
+        return "rtp-echo";
     }
     return "unknown";
 }
 
 std::optional<AiBackend> parse_ai_backend(std::string_view text) {
-    for (auto backend : {AiBackend::openai, AiBackend::echo}) {
+    for (auto backend : {AiBackend::openai, AiBackend::echo, AiBackend::rtp_echo}) {
         std::string_view name = to_string(backend);
         if (text.size() == name.size() &&
             std::equal(text.begin(), text.end(), name.begin(),

@@ -15,8 +15,24 @@ std::string_view to_string(SessionState s) {
 }
 
 SessionRegistry::SessionRegistry(RegistryLimits limits, Answerer answerer, MetricsRegistry& metrics)
+    : SessionRegistry(
+          limits,
+          [answerer = std::move(answerer)](std::string_view offer,
+                                           const std::string&) -> Result<Started, StartFailure> {
+              auto answer = answerer(offer);
+              if (!answer) {
+                  return err(StartFailure{CreateFailureKind::invalid_sdp,
+                                          answer.error().describe(), answer.error()});
+              }
+              return Started{std::move(answer.value()), nullptr};
+          },
+          metrics) {}
+
+SessionRegistry::SessionRegistry(RegistryLimits limits, Starter starter, MetricsRegistry& metrics,
+                                 Disposer disposer)
     : limits_(limits)
-    , answerer_(std::move(answerer))
+    , starter_(std::move(starter))
+    , disposer_(std::move(disposer))
     , metrics_(metrics)
     , created_(metrics.counter("wabridge_sessions_created_total", "Sessions created"))
     , active_gauge_(metrics.gauge("wabridge_sessions_active", "Sessions now active")) {}
@@ -49,20 +65,23 @@ Result<Created, CreateFailure> SessionRegistry::create(const std::string& call_i
                                      ") calls are active",
                                  {}});
     }
-    auto answer = answerer_(offer);
-    if (!answer) {
-        metrics_
-            .counter("wabridge_sdp_rejected_total", "Offers the SDP engine refused, by reason",
-                     {{"reason", std::string(sdp::to_string(answer.error().code))}})
-            .inc();
-        return err(CreateFailure{CreateFailureKind::invalid_sdp, answer.error().describe(),
-                                 answer.error()});
+    auto started = starter_(offer, call_id);
+    if (!started) {
+        const StartFailure& f = started.error();
+        if (f.sdp_error) {
+            metrics_
+                .counter("wabridge_sdp_rejected_total", "Offers the SDP engine refused, by reason",
+                         {{"reason", std::string(sdp::to_string(f.sdp_error->code))}})
+                .inc();
+        }
+        return err(CreateFailure{f.kind, f.message, f.sdp_error});
     }
     auto session = std::make_unique<CallSession>();
     session->call_id = call_id;
     session->offer = offer;
-    session->answer = std::move(answer->sdp);
-    session->negotiated = std::move(answer->negotiated);
+    session->answer = std::move(started->answer.sdp);
+    session->negotiated = std::move(started->answer.negotiated);
+    session->media = std::move(started->media);
     session->options = std::move(options);
     session->created_mono = now.mono;
     session->created_wall = now.wall;
@@ -83,6 +102,13 @@ bool SessionRegistry::end(const std::string& call_id, std::string_view reason,
     s.end_reason = std::string(reason);
     s.ended_wall = now.wall;
     s.ended_mono = now.mono;
+    if (s.media) {
+        s.media->close();
+        s.final_media = s.media->stats();
+        // Never destroy the media inside its own callback (this end may come from one).
+        if (disposer_) disposer_(std::move(s.media));
+        s.media.reset();
+    }
     --active_;
     active_gauge_.set(static_cast<double>(active_));
     metrics_

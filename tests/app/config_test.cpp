@@ -420,6 +420,7 @@ TEST(ConfigSummary, ShowsEverySettingAndHidesSecrets) {
         {"BRIDGE_API_TOKEN", "unset"},
         {"MAX_SESSIONS", 500},
         {"SESSION_MAX_SECONDS", 1800},
+        {"MEDIA_TIMEOUT_SECONDS", 20},
         {"DRAIN_SECONDS", 30},
         {"HTTP_MAX_CONNECTIONS", 1024},
         {"HTTP_MAX_HEADER_BYTES", 16384},

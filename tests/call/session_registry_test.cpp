@@ -158,3 +158,58 @@ TEST(SessionRegistry, ListsActiveFirst) {
 
 } // namespace
 } // namespace wabridge::call
+
+namespace wabridge::call {
+namespace {
+
+struct FakeMedia : CallMedia {
+    int* closes;
+    explicit FakeMedia(int* c) : closes(c) {}
+    MediaStats stats() const override {
+        MediaStats m;
+        m.state = *closes ? "closed" : "dtls_connected";
+        m.packets_received = 42;
+        return m;
+    }
+    void close() override { ++*closes; }
+};
+
+TEST(SessionRegistry, MediaIsClosedOnEndAndDisposedOutsideTheCallback) {
+    MetricsRegistry metrics;
+    int closes = 0;
+    std::vector<std::unique_ptr<CallMedia>> graveyard;
+    SessionRegistry registry(
+        {},
+        [&](std::string_view o, const std::string&) -> Result<Started, StartFailure> {
+            auto a = sdp::answer_offer(o, sdp::test_fixtures::local_transport());
+            return Started{std::move(a.value()), std::make_unique<FakeMedia>(&closes)};
+        },
+        metrics, [&](std::unique_ptr<CallMedia> m) { graveyard.push_back(std::move(m)); });
+    ASSERT_TRUE(registry.create("m", offer(), {}, at(0)).ok());
+    ASSERT_NE(registry.find("m")->media, nullptr);
+    EXPECT_EQ(registry.find("m")->media->stats().state, "dtls_connected");
+    EXPECT_TRUE(registry.end("m", "ice_failed", at(3)));
+    EXPECT_EQ(closes, 1);
+    EXPECT_EQ(registry.find("m")->media, nullptr);
+    EXPECT_EQ(registry.find("m")->final_media.state, "closed");
+    EXPECT_EQ(registry.find("m")->final_media.packets_received, 42u);
+    ASSERT_EQ(graveyard.size(), 1u); // destroyed later by the owner, not inside end()
+}
+
+TEST(SessionRegistry, MediaStartFailureIsReportedAndNotCountedAsSdp) {
+    MetricsRegistry metrics;
+    SessionRegistry registry(
+        {},
+        [](std::string_view, const std::string&) -> Result<Started, StartFailure> {
+            return err(StartFailure{CreateFailureKind::media_unavailable, "no free UDP port", {}});
+        },
+        metrics);
+    auto r = registry.create("x", offer(), {}, at(0));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().kind, CreateFailureKind::media_unavailable);
+    EXPECT_EQ(registry.active(), 0u);
+    EXPECT_EQ(metrics.render().find("wabridge_sdp_rejected_total"), std::string::npos);
+}
+
+} // namespace
+} // namespace wabridge::call

@@ -19,7 +19,7 @@
 
 namespace wabridge {
 
-enum class AiBackend { openai, echo };
+enum class AiBackend { openai, echo, rtp_echo };
 
 std::string_view to_string(AiBackend backend);
 // Case-insensitive; nullopt for anything else.
@@ -40,6 +40,7 @@ struct Config {
     std::string bridge_api_token; // empty = control API without auth
     std::uint32_t max_sessions = 500;
     std::uint32_t session_max_seconds = 1800;
+    std::uint32_t media_timeout_seconds = 20;
     std::uint32_t drain_seconds = 30;
     std::uint32_t http_max_connections = 1024;
     std::uint32_t http_max_header_bytes = 16384;

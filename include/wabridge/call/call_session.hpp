@@ -2,10 +2,12 @@
 // placeholder: the session holds the negotiated SDP and its timings, and nothing flows.
 #pragma once
 
+#include "wabridge/call/call_media.hpp"
 #include "wabridge/loop/timer_queue.hpp"
 #include "wabridge/sdp/answer.hpp"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -35,7 +37,9 @@ struct CallSession {
     WallTime created_wall{};
     std::optional<WallTime> ended_wall;
     loop::TimePoint ended_mono{};
-    std::string end_reason; // "deleted", "max_duration", "drain", ...
+    std::string end_reason; // "deleted", "max_duration", "drain", "ice_failed", ...
+    std::unique_ptr<CallMedia> media; // null until the transport exists, and after the end
+    MediaStats final_media;           // the media's last stats, kept after it is closed
 };
 
 } // namespace wabridge::call

@@ -28,6 +28,7 @@ enum class CreateFailureKind {
     capacity,    // MAX_SESSIONS reached (503)
     draining,    // shutting down (503)
     invalid_sdp, // the SDP engine refused the offer (400)
+    media_unavailable, // no media resources (e.g. no free UDP port) (503)
 };
 
 struct CreateFailure {
@@ -41,12 +42,31 @@ struct Created {
     bool replayed; // true when this was a retry of an identical offer
 };
 
+// What starting a call yields: the answer to send, and the media side already running.
+struct Started {
+    sdp::Answer answer;
+    std::unique_ptr<CallMedia> media;
+};
+
+struct StartFailure {
+    CreateFailureKind kind; // invalid_sdp or media_unavailable
+    std::string message;
+    std::optional<sdp::Error> sdp_error;
+};
+
 class SessionRegistry {
 public:
-    // Answers an offer for a new call; in production it makes fresh credentials with the
-    // process certificate and our candidates.
+    // Starts a new call from its offer: in production it gathers ICE candidates, makes fresh
+    // credentials with the process certificate, answers, and starts the transport.
+    using Starter =
+        std::function<Result<Started, StartFailure>(std::string_view offer, const std::string& call_id)>;
+    // Answer-only starter (no media), for tests and tools.
     using Answerer = std::function<Result<sdp::Answer, sdp::Error>(std::string_view offer)>;
+    // Receives a closed media object to destroy later, outside the callback that ended the call.
+    using Disposer = std::function<void(std::unique_ptr<CallMedia>)>;
 
+    SessionRegistry(RegistryLimits limits, Starter starter, MetricsRegistry& metrics,
+                    Disposer disposer = {});
     SessionRegistry(RegistryLimits limits, Answerer answerer, MetricsRegistry& metrics);
 
     Result<Created, CreateFailure> create(const std::string& call_id, const std::string& offer,
@@ -69,7 +89,8 @@ private:
     void prune_ended();
 
     RegistryLimits limits_;
-    Answerer answerer_;
+    Starter starter_;
+    Disposer disposer_;
     MetricsRegistry& metrics_;
     std::map<std::string, std::unique_ptr<CallSession>> sessions_;
     std::vector<std::string> ended_order_;
