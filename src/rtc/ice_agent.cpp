@@ -9,6 +9,10 @@ namespace {
 
 constexpr unsigned kComponent = 1; // rtcp-mux: one component (RFC 5761)
 
+bool is_loopback(const std::string& address) {
+    return address.rfind("127.", 0) == 0 || address == "::1";
+}
+
 std::string address_text(const NiceAddress& a) {
     char buf[NICE_ADDRESS_STRING_LEN];
     nice_address_to_string(&a, buf);
@@ -59,6 +63,8 @@ Result<std::unique_ptr<IceAgent>, std::string> IceAgent::create(GMainContext* co
     nice_agent_set_local_credentials(agent, stream, s.local_ufrag.c_str(), s.local_pwd.c_str());
 
     std::unique_ptr<IceAgent> self(new IceAgent(agent, stream, context, listener));
+    self->loopback_only_ = true;
+    for (const auto& address : s.bind_addresses) self->loopback_only_ &= is_loopback(address);
     g_signal_connect(agent, "component-state-changed", G_CALLBACK(&IceAgent::on_state_changed),
                      self.get());
     g_signal_connect(agent, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair),
@@ -106,6 +112,9 @@ size_t IceAgent::set_remote(const std::string& ufrag, const std::string& pwd,
     GSList* remotes = nullptr;
     for (const auto& rc : candidates) {
         if (!rc.is_udp() || rc.component != kComponent) continue;
+        // A pair needs a route: from loopback-only addresses nothing but loopback is reachable,
+        // so such candidates are never checked (and tests bound to 127.0.0.1 send nowhere else).
+        if (loopback_only_ && !is_loopback(rc.address)) continue;
         std::string line = "a=candidate:" + sdp::format_candidate(rc);
         NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent_, stream_, line.c_str());
         if (c) remotes = g_slist_append(remotes, c);

@@ -118,6 +118,25 @@ TEST(IceAgent, FailsWhenThePeerNeverAnswers) {
     EXPECT_EQ(us.states.back(), IceState::failed);
 }
 
+TEST(IceAgent, LoopbackAgentsNeverPairWithOutsideAddresses) {
+    Fixture f;
+    Side us;
+    auto s = settings(true, false, 21400, "LoopUfragLoopUfr");
+    s.remote_ufrag = "AeinEGDfvqBctbtM";
+    s.remote_pwd = "F6/jjqL0/8/Dzluc0IoZEQ==";
+    sdp::Candidate meta;
+    meta.foundation = "3935165743";
+    meta.priority = 2122260223;
+    meta.address = "57.144.215.49"; // WhatsApp's relay in wa-offer-01: must never be contacted
+    meta.port = 3484;
+    sdp::Candidate local = meta;
+    local.address = "127.0.0.1";
+    s.remote_candidates = {meta, local};
+    auto o = IceAgent::create(f.ctx, s, us);
+    ASSERT_TRUE(o.ok()) << o.error();
+    EXPECT_EQ(o.value()->remote_candidates_used(), 1u);
+}
+
 TEST(IceAgent, RefusesEmptyBindListAndBadAddresses) {
     Fixture f;
     Side us;

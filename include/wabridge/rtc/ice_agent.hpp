@@ -84,6 +84,7 @@ private:
     size_t remote_used_ = 0;
     bool connected_ = false;
     bool failed_ = false;
+    bool loopback_only_ = false; // every bind address is loopback: pair with loopback only
 };
 
 } // namespace wabridge::rtc
