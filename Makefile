@@ -95,7 +95,11 @@ $(OUT)/fuzz/%: fuzz/%.cpp fuzz/%.deps $(shell cat fuzz/*.deps 2>/dev/null)
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: $(OUT)/wabridge $(OUT)/unit_tests $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
+# The WhatsApp-shaped ICE-lite caller, built offline from Debian's pion sources (GOPATH mode).
+$(OUT)/pion_caller: tests/peers/pion_caller/main.go tools/build_pion_caller.sh
+	tools/build_pion_caller.sh $@
+
+check: $(OUT)/wabridge $(OUT)/unit_tests $(OUT)/pion_caller $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 	@tools/run_tests.sh $(OUT) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)

@@ -12,8 +12,8 @@ PACKAGES=(
     node-llhttp nlohmann-json3-dev
     # unit tests and benchmarks
     libgtest-dev libbenchmark-dev
-    # CLI and integration tests
-    openssl python3
+    # CLI and integration tests, and the independent WebRTC peers (pion, aiortc)
+    openssl python3 python3-aiortc golang-go golang-github-pion-webrtc.v3-dev
 )
 
 missing=()

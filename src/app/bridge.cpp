@@ -10,8 +10,9 @@
 #include "wabridge/loop/event_loop.hpp"
 #include "wabridge/net/http/server.hpp"
 #include "wabridge/net/interfaces.hpp"
-#include "wabridge/rtc/local_credentials.hpp"
+#include "wabridge/rtc/webrtc_transport.hpp"
 
+#include <glib.h>
 #include <signal.h>
 
 namespace wabridge {
@@ -25,13 +26,51 @@ constexpr auto kDrainPoll = 100ms;
 struct Bridge::Impl {
     Config config;
     std::unique_ptr<loop::EventLoop> loop;
+    GMainContext* glib = nullptr; // libnice's context, driven by `loop`
     std::unique_ptr<Certificate> certificate;
-    std::vector<sdp::Candidate> candidates;
+    rtc::TransportSettings transport;
     std::unique_ptr<call::SessionRegistry> registry;
     std::unique_ptr<api::ControlApi> api;
     std::unique_ptr<http::Server> server;
     bool draining = false;
     loop::TimePoint drain_deadline{};
+
+    ~Impl() {
+        // Sessions (and their libnice agents) go before the loop and the GLib context.
+        server.reset();
+        api.reset();
+        registry.reset();
+        loop.reset();
+        if (glib) g_main_context_unref(glib);
+    }
+
+    // A new call: parse the offer, gather candidates and start ICE, answer, start the transport.
+    Result<call::Started, call::StartFailure> start_call(std::string_view offer_text,
+                                                         const std::string& call_id) {
+        auto invalid = [](const sdp::Error& e) {
+            return err(call::StartFailure{call::CreateFailureKind::invalid_sdp, e.describe(), e});
+        };
+        auto offer = sdp::parse(offer_text);
+        if (!offer) return invalid(offer.error());
+        auto remote = sdp::read_remote_audio(offer.value());
+        if (!remote) return invalid(remote.error());
+        auto transport = rtc::WebRtcTransport::create(
+            *loop, glib, *certificate, this->transport, remote.value(),
+            [this, call_id](std::string_view reason) {
+                if (registry->end(call_id, reason, loop->now())) {
+                    logger().info("session ended", {{"reason", reason}}, call_id);
+                }
+            },
+            metrics());
+        if (!transport) {
+            return err(call::StartFailure{
+                call::CreateFailureKind::media_unavailable, transport.error(), {}});
+        }
+        auto answer = sdp::create_answer(offer.value(), transport.value()->local());
+        if (!answer) return invalid(answer.error());
+        transport.value()->start(answer->negotiated);
+        return call::Started{std::move(answer.value()), std::move(transport.value())};
+    }
 
     void sweep(loop::TimePoint) {
         registry->sweep(loop->now());
@@ -94,23 +133,35 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     if (!cert) return err("DTLS certificate: " + cert.error());
     b.certificate = std::make_unique<Certificate>(std::move(cert.value()));
 
-    // Host candidates for every answer. The transport issue replaces this placeholder (one
-    // advertised port, nothing bound) with libnice's gathered candidates.
-    std::vector<std::string> hosts = config.ice_bind_addresses;
-    if (hosts.empty()) hosts = net::non_loopback_addresses();
-    b.candidates = sdp::host_candidates(sdp::advertised_addresses(hosts, config.public_ip),
-                                        config.rtp_port_min);
+    // libnice runs on this context, which the loop drives (no GLib thread).
+    b.glib = g_main_context_new();
+    b.loop->attach_glib(b.glib);
+    b.transport.bind_addresses = config.ice_bind_addresses;
+    if (b.transport.bind_addresses.empty())
+        b.transport.bind_addresses = net::non_loopback_addresses();
+    if (b.transport.bind_addresses.empty()) {
+        return err(std::string("no non-loopback address for ICE; set ICE_BIND_ADDRESSES"));
+    }
+    b.transport.public_ip = config.public_ip;
+    b.transport.port_min = config.rtp_port_min;
+    b.transport.port_max = config.rtp_port_max;
+    b.transport.media_timeout = std::chrono::seconds(config.media_timeout_seconds);
+    b.transport.rtp_echo = config.ai_backend == AiBackend::rtp_echo;
 
     call::RegistryLimits limits;
     limits.max_sessions = config.max_sessions;
     limits.max_duration = std::chrono::seconds(config.session_max_seconds);
     b.registry = std::make_unique<call::SessionRegistry>(
         limits,
-        [p = &b](std::string_view offer) {
-            return sdp::answer_offer(offer,
-                                     rtc::new_local_transport(*p->certificate, p->candidates));
+        [p = &b](std::string_view offer, const std::string& call_id) {
+            return p->start_call(offer, call_id);
         },
-        m);
+        m,
+        // Closed media is destroyed on the next loop turn, never inside its own callback.
+        [p = &b](std::unique_ptr<call::CallMedia> media) {
+            auto doomed = std::shared_ptr<call::CallMedia>(std::move(media));
+            p->loop->after(std::chrono::milliseconds(0), [doomed](loop::TimePoint) {});
+        });
 
     api::ApiSettings settings;
     settings.bearer_token = config.bridge_api_token;
@@ -148,12 +199,13 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
 
     logger().info("DTLS certificate ready",
                   {{"type", "ECDSA P-256"}, {"fingerprint", b.certificate->sha256_fingerprint()}});
-    nlohmann::ordered_json addresses = nlohmann::ordered_json::array();
-    for (const auto& c : b.candidates)
-        addresses.push_back(c.address);
     logger().info("listening", {{"address", config.bind_address},
                                 {"port", b.server->port()},
-                                {"candidateAddresses", addresses}});
+                                {"iceAddresses", b.transport.bind_addresses},
+                                {"publicIp", config.public_ip},
+                                {"rtpPorts", std::to_string(config.rtp_port_min) + "-" +
+                                                 std::to_string(config.rtp_port_max)},
+                                {"aiBackend", std::string(to_string(config.ai_backend))}});
     return std::unique_ptr<Bridge>(new Bridge(std::move(impl)));
 }
 

@@ -21,8 +21,8 @@ SessionRegistry::SessionRegistry(RegistryLimits limits, Answerer answerer, Metri
                                            const std::string&) -> Result<Started, StartFailure> {
               auto answer = answerer(offer);
               if (!answer) {
-                  return err(StartFailure{CreateFailureKind::invalid_sdp,
-                                          answer.error().describe(), answer.error()});
+                  return err(StartFailure{CreateFailureKind::invalid_sdp, answer.error().describe(),
+                                          answer.error()});
               }
               return Started{std::move(answer.value()), nullptr};
           },

@@ -23,16 +23,18 @@ std::string address_text(const NiceAddress& a) {
 
 std::string_view to_string(IceState s) {
     switch (s) {
-    case IceState::checking: return "checking";
-    case IceState::connected: return "connected";
-    case IceState::failed: return "failed";
+    case IceState::checking:
+        return "checking";
+    case IceState::connected:
+        return "connected";
+    case IceState::failed:
+        return "failed";
     }
     return "checking";
 }
 
-Result<std::unique_ptr<IceAgent>, std::string> IceAgent::create(GMainContext* context,
-                                                                const IceSettings& s,
-                                                                Listener& listener) {
+Result<std::unique_ptr<IceAgent>, std::string>
+IceAgent::create(GMainContext* context, const IceSettings& s, Listener& listener) {
     if (s.bind_addresses.empty()) return err(std::string("no address to bind ICE candidates to"));
     // RFC 8445 full agent, regular nomination (§8.1.1); consent freshness (RFC 7675) keeps
     // checking the pair for the whole call.
@@ -64,7 +66,8 @@ Result<std::unique_ptr<IceAgent>, std::string> IceAgent::create(GMainContext* co
 
     std::unique_ptr<IceAgent> self(new IceAgent(agent, stream, context, listener));
     self->loopback_only_ = true;
-    for (const auto& address : s.bind_addresses) self->loopback_only_ &= is_loopback(address);
+    for (const auto& address : s.bind_addresses)
+        self->loopback_only_ &= is_loopback(address);
     g_signal_connect(agent, "component-state-changed", G_CALLBACK(&IceAgent::on_state_changed),
                      self.get());
     g_signal_connect(agent, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair),
@@ -119,14 +122,18 @@ size_t IceAgent::set_remote(const std::string& ufrag, const std::string& pwd,
         NiceCandidate* c = nice_agent_parse_remote_candidate_sdp(agent_, stream_, line.c_str());
         if (c) remotes = g_slist_append(remotes, c);
     }
-    int added = remotes ? nice_agent_set_remote_candidates(agent_, stream_, kComponent, remotes) : 0;
+    int added =
+        remotes ? nice_agent_set_remote_candidates(agent_, stream_, kComponent, remotes) : 0;
     g_slist_free_full(remotes, reinterpret_cast<GDestroyNotify>(&nice_candidate_free));
     remote_used_ = added > 0 ? static_cast<size_t>(added) : 0;
     return remote_used_;
 }
 
 IceAgent::IceAgent(NiceAgent* agent, unsigned stream, GMainContext* context, Listener& listener)
-    : agent_(agent), stream_(stream), context_(context), listener_(listener) {}
+    : agent_(agent)
+    , stream_(stream)
+    , context_(context)
+    , listener_(listener) {}
 
 IceAgent::~IceAgent() {
     nice_agent_attach_recv(agent_, stream_, kComponent, context_, nullptr, nullptr);
@@ -161,7 +168,8 @@ void IceAgent::on_state_changed(NiceAgent*, unsigned, unsigned component, unsign
             self->listener_.on_ice_state(IceState::failed);
         }
         break;
-    default: break;
+    default:
+        break;
     }
 }
 

@@ -1,13 +1,11 @@
 // Sans-IO tests of the control plane's routing: requests built in memory, no sockets.
+#include "sdp/sdp_fixtures.hpp"
+#include "support/test_data.hpp"
 #include "wabridge/api/control_api.hpp"
 
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 #include <stdexcept>
-
-#include "sdp/sdp_fixtures.hpp"
-#include "support/test_data.hpp"
 
 namespace wabridge::api {
 namespace {
@@ -31,12 +29,13 @@ struct Api {
     call::SessionRegistry registry;
     ControlApi api;
     explicit Api(std::string token = "", size_t max_sessions = 10)
-        : registry({max_sessions, std::chrono::seconds(60), 100},
-                   [this](std::string_view o) -> Result<sdp::Answer, sdp::Error> {
-                       if (throw_in_answer) throw std::runtime_error("boom");
-                       return sdp::answer_offer(o, sdp::test_fixtures::local_transport());
-                   },
-                   metrics)
+        : registry(
+              {max_sessions, std::chrono::seconds(60), 100},
+              [this](std::string_view o) -> Result<sdp::Answer, sdp::Error> {
+                  if (throw_in_answer) throw std::runtime_error("boom");
+                  return sdp::answer_offer(o, sdp::test_fixtures::local_transport());
+              },
+              metrics)
         , api(registry, settings(std::move(token)), metrics, log) {
         log.set_sink([](std::string_view) {});
     }
@@ -49,7 +48,8 @@ struct Api {
         return s;
     }
     http::Response call(std::string method, std::string path, std::string body = "",
-                        std::vector<http::Header> headers = {{"Content-Type", "application/json"}}) {
+                        std::vector<http::Header> headers = {
+                            {"Content-Type", "application/json"}}) {
         http::Request r;
         r.method = std::move(method);
         r.target = path;
@@ -60,7 +60,9 @@ struct Api {
     }
 };
 
-std::string code_of(const http::Response& r) { return json::parse(r.body)["error"]["code"]; }
+std::string code_of(const http::Response& r) {
+    return json::parse(r.body)["error"]["code"];
+}
 
 std::string header_of(const http::Response& r, const std::string& name) {
     for (const auto& h : r.headers) {
@@ -85,7 +87,8 @@ TEST(ControlApi, CreateReturnsTheEnginesAnswerAndSessionId) {
     json j = json::parse(r.body);
     EXPECT_EQ(j["success"], true);
     EXPECT_EQ(j["sessionId"], "wacid.X=");
-    EXPECT_EQ(j["sdpAnswer"], sdp::answer_offer(offer(), sdp::test_fixtures::local_transport())->sdp);
+    EXPECT_EQ(j["sdpAnswer"],
+              sdp::answer_offer(offer(), sdp::test_fixtures::local_transport())->sdp);
     EXPECT_NE(a.registry.find("wacid.X="), nullptr);
 }
 
@@ -105,7 +108,8 @@ TEST(ControlApi, RoutesAndMethods) {
 TEST(ControlApi, BodyErrors) {
     Api a;
     EXPECT_EQ(code_of(a.call("POST", "/sessions/x/webrtc", "{}", {})), "unsupported_media_type");
-    EXPECT_EQ(a.call("POST", "/sessions/x/webrtc", "{}", {{"Content-Type", "text/plain"}}).status, 415);
+    EXPECT_EQ(a.call("POST", "/sessions/x/webrtc", "{}", {{"Content-Type", "text/plain"}}).status,
+              415);
     EXPECT_EQ(a.call("POST", "/sessions/x/webrtc", json{{"sdpOffer", offer()}}.dump(),
                      {{"content-type", "Application/JSON; charset=utf-8"}})
                   .status,
@@ -113,13 +117,15 @@ TEST(ControlApi, BodyErrors) {
     EXPECT_EQ(code_of(a.call("POST", "/sessions/y/webrtc", "{oops")), "invalid_json");
     EXPECT_EQ(code_of(a.call("POST", "/sessions/y/webrtc", "\"str\"")), "invalid_json");
     EXPECT_EQ(code_of(a.call("POST", "/sessions/y/webrtc", "{}")), "invalid_request");
-    EXPECT_EQ(code_of(a.call("POST", "/sessions/y/webrtc", R"({"sdpOffer":1})")), "invalid_request");
+    EXPECT_EQ(code_of(a.call("POST", "/sessions/y/webrtc", R"({"sdpOffer":1})")),
+              "invalid_request");
     EXPECT_EQ(code_of(a.call("POST", "/sessions/y/webrtc",
                              json{{"sdpOffer", offer()}, {"voice", 3}}.dump())),
               "invalid_request");
-    EXPECT_EQ(code_of(a.call("POST", "/bridge/start",
-                             json{{"callId", "z"}, {"sdpOffer", offer()}, {"sessionConfig", 1}}.dump())),
-              "invalid_request");
+    EXPECT_EQ(
+        code_of(a.call("POST", "/bridge/start",
+                       json{{"callId", "z"}, {"sdpOffer", offer()}, {"sessionConfig", 1}}.dump())),
+        "invalid_request");
 }
 
 TEST(ControlApi, CallIdIsDecodedAndValidated) {
@@ -134,8 +140,9 @@ TEST(ControlApi, CallIdIsDecodedAndValidated) {
 
 TEST(ControlApi, InvalidSdpCarriesTheEnginesReasonCodeAndLine) {
     Api a;
-    auto r = a.call("POST", "/sessions/p/webrtc",
-                    json{{"sdpOffer", test::read_data("sdp/whatsapp/wa-offer-04-partial.sdp")}}.dump());
+    auto r =
+        a.call("POST", "/sessions/p/webrtc",
+               json{{"sdpOffer", test::read_data("sdp/whatsapp/wa-offer-04-partial.sdp")}}.dump());
     EXPECT_EQ(r.status, 400);
     EXPECT_EQ(r.body, R"({"success":false,"error":{"code":"invalid_sdp","message":"line 8: no )"
                       R"(a=fingerprint for DTLS","sdpError":"no_fingerprint","line":8}})");
@@ -182,17 +189,21 @@ TEST(ControlApi, CapacityAndDrainAre503WithRetryAfter) {
 
 TEST(ControlApi, BridgeAliasesUseTheOldShapes) {
     Api a;
-    auto r = a.call("POST", "/bridge/start",
-                    json{{"callId", "c9"}, {"sdpOffer", offer()}, {"from", "1555"},
-                         {"sessionConfig", {{"voice", "marin"}, {"instructions", "x"}, {"temperature", 0.6}}}}
-                        .dump());
+    auto r = a.call(
+        "POST", "/bridge/start",
+        json{{"callId", "c9"},
+             {"sdpOffer", offer()},
+             {"from", "1555"},
+             {"sessionConfig", {{"voice", "marin"}, {"instructions", "x"}, {"temperature", 0.6}}}}
+            .dump());
     ASSERT_EQ(r.status, 200) << r.body;
     json j = json::parse(r.body);
     EXPECT_EQ(j["callId"], "c9");
     EXPECT_TRUE(j.contains("sdpAnswer"));
     EXPECT_FALSE(j.contains("sessionId"));
     EXPECT_EQ(a.registry.find("c9")->options.instructions, "x");
-    EXPECT_EQ(a.call("POST", "/bridge/stop", json{{"callId", "c9"}}.dump()).body, R"({"success":true})");
+    EXPECT_EQ(a.call("POST", "/bridge/stop", json{{"callId", "c9"}}.dump()).body,
+              R"({"success":true})");
     EXPECT_EQ(a.registry.find("c9")->end_reason, "deleted");
 }
 
@@ -202,10 +213,13 @@ TEST(ControlApi, CountsRequestsByRouteAndStatus) {
     a.call("GET", "/nope");
     a.call("GET", "/sessions/x");
     std::string text = a.metrics.render();
-    EXPECT_NE(text.find(R"(wabridge_http_requests_total{route="/health",status="200"} 1)"), std::string::npos);
-    EXPECT_NE(text.find(R"(wabridge_http_requests_total{route="unmatched",status="404"} 1)"), std::string::npos);
-    EXPECT_NE(text.find(R"(wabridge_http_requests_total{route="/sessions/{callId}",status="404"} 1)"),
+    EXPECT_NE(text.find(R"(wabridge_http_requests_total{route="/health",status="200"} 1)"),
               std::string::npos);
+    EXPECT_NE(text.find(R"(wabridge_http_requests_total{route="unmatched",status="404"} 1)"),
+              std::string::npos);
+    EXPECT_NE(
+        text.find(R"(wabridge_http_requests_total{route="/sessions/{callId}",status="404"} 1)"),
+        std::string::npos);
 }
 
 TEST(ControlApi, MetricsEndpointIsPrometheusText) {

@@ -289,7 +289,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{{"AI_BACKEND", "gemini"}},
                 {},
                 "AI_BACKEND",
-                "invalid AI_BACKEND=gemini: expected openai or echo"},
+                "invalid AI_BACKEND=gemini: expected openai, echo or rtp-echo"},
         // Secrets: the reason is given, the value never is.
         BadCase{{{"OPENAI_API_KEY", "sk-abc\n"}},
                 {},

@@ -164,7 +164,8 @@ namespace {
 
 struct FakeMedia : CallMedia {
     int* closes;
-    explicit FakeMedia(int* c) : closes(c) {}
+    explicit FakeMedia(int* c)
+        : closes(c) {}
     MediaStats stats() const override {
         MediaStats m;
         m.state = *closes ? "closed" : "dtls_connected";

@@ -1,13 +1,11 @@
 // Two libnice agents through our adapter, in one process, on 127.0.0.1, both driven by our
 // epoll loop through its GLib integration (no GLib thread).
+#include "wabridge/loop/event_loop.hpp"
 #include "wabridge/rtc/ice_agent.hpp"
 
 #include <glib.h>
 #include <gtest/gtest.h>
-
 #include <string>
-
-#include "wabridge/loop/event_loop.hpp"
 
 namespace wabridge::rtc {
 namespace {
@@ -26,9 +24,7 @@ struct Side : IceAgent::Listener {
         selected_local = l;
         selected_remote = r;
     }
-    bool connected() const {
-        return !states.empty() && states.back() == IceState::connected;
-    }
+    bool connected() const { return !states.empty() && states.back() == IceState::connected; }
 };
 
 struct Fixture {
@@ -41,7 +37,8 @@ struct Fixture {
     }
     template <typename P> bool run_until(P done, std::chrono::milliseconds limit = 3000ms) {
         auto end = loop::Clock::now() + limit;
-        while (!done() && loop::Clock::now() < end) loop->run_once(20ms);
+        while (!done() && loop::Clock::now() < end)
+            loop->run_once(20ms);
         return done();
     }
 };

@@ -10,14 +10,14 @@ namespace wabridge::call {
 
 struct MediaStats {
     std::string state = "new"; // new, ice_checking, ice_connected, dtls_connected, failed, closed
-    std::optional<double> ice_connected_ms;  // since the session was created
+    std::optional<double> ice_connected_ms; // since the session was created
     std::optional<double> dtls_connected_ms;
-    std::string selected_pair;               // "local -> remote"
+    std::string selected_pair; // "local -> remote"
     std::string srtp_profile;
     uint64_t packets_received = 0, packets_sent = 0;
     uint64_t bytes_received = 0, bytes_sent = 0;
     uint64_t srtp_auth_failures = 0, srtp_replays = 0, malformed_packets = 0;
-    uint64_t packets_lost = 0;               // RFC 3550 cumulative, from our receiver stats
+    uint64_t packets_lost = 0; // RFC 3550 cumulative, from our receiver stats
     double jitter_ms = 0;
     std::optional<double> rtt_ms;
 };

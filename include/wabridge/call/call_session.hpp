@@ -37,7 +37,7 @@ struct CallSession {
     WallTime created_wall{};
     std::optional<WallTime> ended_wall;
     loop::TimePoint ended_mono{};
-    std::string end_reason; // "deleted", "max_duration", "drain", "ice_failed", ...
+    std::string end_reason;           // "deleted", "max_duration", "drain", "ice_failed", ...
     std::unique_ptr<CallMedia> media; // null until the transport exists, and after the end
     MediaStats final_media;           // the media's last stats, kept after it is closed
 };

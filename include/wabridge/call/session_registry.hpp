@@ -23,11 +23,11 @@ struct RegistryLimits {
 };
 
 enum class CreateFailureKind {
-    conflict,    // same callId, different offer (409)
-    ended,       // the callId already ended (409)
-    capacity,    // MAX_SESSIONS reached (503)
-    draining,    // shutting down (503)
-    invalid_sdp, // the SDP engine refused the offer (400)
+    conflict,          // same callId, different offer (409)
+    ended,             // the callId already ended (409)
+    capacity,          // MAX_SESSIONS reached (503)
+    draining,          // shutting down (503)
+    invalid_sdp,       // the SDP engine refused the offer (400)
     media_unavailable, // no media resources (e.g. no free UDP port) (503)
 };
 
@@ -58,8 +58,8 @@ class SessionRegistry {
 public:
     // Starts a new call from its offer: in production it gathers ICE candidates, makes fresh
     // credentials with the process certificate, answers, and starts the transport.
-    using Starter =
-        std::function<Result<Started, StartFailure>(std::string_view offer, const std::string& call_id)>;
+    using Starter = std::function<Result<Started, StartFailure>(std::string_view offer,
+                                                                const std::string& call_id)>;
     // Answer-only starter (no media), for tests and tools.
     using Answerer = std::function<Result<sdp::Answer, sdp::Error>(std::string_view offer)>;
     // Receives a closed media object to destroy later, outside the callback that ended the call.

@@ -4,14 +4,14 @@
 // libnice answers and sends STUN itself; everything else that arrives (DTLS, SRTP) is handed up.
 #pragma once
 
+#include "wabridge/sdp/candidate.hpp"
+#include "wabridge/util/result.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "wabridge/sdp/candidate.hpp"
-#include "wabridge/util/result.hpp"
 
 typedef struct _GMainContext GMainContext;
 typedef struct _NiceAgent NiceAgent;
@@ -19,13 +19,13 @@ typedef struct _NiceAgent NiceAgent;
 namespace wabridge::rtc {
 
 struct IceSettings {
-    bool controlling = true;                  // RFC 8445 §6.1.1
-    bool lite = false;                        // only for tests standing in for WhatsApp's relay
-    std::vector<std::string> bind_addresses;  // host candidate addresses (never empty)
+    bool controlling = true;                 // RFC 8445 §6.1.1
+    bool lite = false;                       // only for tests standing in for WhatsApp's relay
+    std::vector<std::string> bind_addresses; // host candidate addresses (never empty)
     uint16_t port_min = 10000;
     uint16_t port_max = 10100;
-    std::string local_ufrag, local_pwd;       // ours, also written into the answer
-    std::string remote_ufrag, remote_pwd;     // from the peer's SDP (may come later: set_remote)
+    std::string local_ufrag, local_pwd;   // ours, also written into the answer
+    std::string remote_ufrag, remote_pwd; // from the peer's SDP (may come later: set_remote)
     std::vector<sdp::Candidate> remote_candidates;
 };
 
@@ -46,9 +46,8 @@ public:
 
     // Creates the agent, binds host candidates in the port range, and starts connectivity
     // checks against the remote candidates. Fails when no port in the range can be bound.
-    static Result<std::unique_ptr<IceAgent>, std::string> create(GMainContext* context,
-                                                                  const IceSettings& settings,
-                                                                  Listener& listener);
+    static Result<std::unique_ptr<IceAgent>, std::string>
+    create(GMainContext* context, const IceSettings& settings, Listener& listener);
     ~IceAgent();
     IceAgent(const IceAgent&) = delete;
     IceAgent& operator=(const IceAgent&) = delete;

@@ -1,0 +1,50 @@
+// Network byte order (big-endian) loads and stores for the RTP/RTCP wire formats (RFC 3550 §5.1,
+// §6.4: "all integer fields are carried in network byte order"). Callers check bounds first;
+// these helpers only read or write the bytes they are given.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace wabridge::rtp::detail {
+
+inline uint16_t load_be16(const uint8_t* p) {
+    return static_cast<uint16_t>((uint16_t{p[0]} << 8) | p[1]);
+}
+
+inline uint32_t load_be24(const uint8_t* p) {
+    return (uint32_t{p[0]} << 16) | (uint32_t{p[1]} << 8) | p[2];
+}
+
+inline uint32_t load_be32(const uint8_t* p) {
+    return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+inline uint64_t load_be64(const uint8_t* p) {
+    return (uint64_t{load_be32(p)} << 32) | load_be32(p + 4);
+}
+
+inline void store_be16(uint8_t* p, uint16_t v) {
+    p[0] = static_cast<uint8_t>(v >> 8);
+    p[1] = static_cast<uint8_t>(v);
+}
+
+inline void store_be24(uint8_t* p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 16);
+    p[1] = static_cast<uint8_t>(v >> 8);
+    p[2] = static_cast<uint8_t>(v);
+}
+
+inline void store_be32(uint8_t* p, uint32_t v) {
+    p[0] = static_cast<uint8_t>(v >> 24);
+    p[1] = static_cast<uint8_t>(v >> 16);
+    p[2] = static_cast<uint8_t>(v >> 8);
+    p[3] = static_cast<uint8_t>(v);
+}
+
+inline void store_be64(uint8_t* p, uint64_t v) {
+    store_be32(p, static_cast<uint32_t>(v >> 32));
+    store_be32(p + 4, static_cast<uint32_t>(v));
+}
+
+} // namespace wabridge::rtp::detail

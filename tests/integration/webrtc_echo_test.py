@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""End-to-end WebRTC acceptance: callers no one here wrote call the real bridge.
+
+The bridge runs with AI_BACKEND=rtp-echo on 127.0.0.1 (ICE bound to loopback). Each caller
+posts its offer to /sessions/{callId}/webrtc, connects (ICE, DTLS, SRTP), sends Opus for a few
+seconds and counts what comes back. Printed as `ok - name` lines and a closing
+`webrtc: N passed, M failed`.
+
+  tests/integration/webrtc_echo_test.py BUILD_DIR/wabridge
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+ARG = sys.argv[1] if len(sys.argv) > 1 else "build"
+# run_tests.sh passes the bridge binary; a build folder works too.
+BUILD = os.path.dirname(ARG) if os.path.basename(ARG) == "wabridge" else ARG
+SECONDS = int(os.environ.get("WEBRTC_TEST_SECONDS", "10"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start_bridge(**extra):
+    port = free_port()
+    env = dict(os.environ)
+    for k in ("BRIDGE_API_TOKEN", "OPENAI_API_KEY", "PUBLIC_IP"):
+        env.pop(k, None)
+    env.update({"PORT": str(port), "BIND_ADDRESS": "127.0.0.1", "ICE_BIND_ADDRESSES": "127.0.0.1",
+                "AI_BACKEND": "rtp-echo", "LOG_FORMAT": "json", "DRAIN_SECONDS": "1",
+                "RTP_PORT_MIN": "30000", "RTP_PORT_MAX": "30200"})
+    env.update({k: str(v) for k, v in extra.items()})
+    proc = subprocess.Popen([os.path.join(BUILD, "wabridge")], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("bridge did not start: " + proc.stderr.read())
+
+
+def get_json(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
+        return json.loads(r.read())
+
+
+def run_caller(argv, out, timeout):
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    try:
+        with open(out) as f:
+            result = json.load(f)
+    except (OSError, ValueError):
+        result = {}
+    return proc, result
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def assert_echo(result, name, port, call_id, lite):
+    check(result.get("ok") is True, "%s reported failure: %r" % (name, result))
+    if lite:
+        # WhatsApp-shaped: the caller is ICE-lite and controlled; the bridge nominated.
+        check(result.get("ice_role") == "controlled", result)
+        check(result.get("remote_nominated") is True, result)
+    check(result["ice_connected_ms"] is not None and result["ice_connected_ms"] < 1000, result)
+    check(result["dtls_connected_ms"] is not None and result["dtls_connected_ms"] < 1000, result)
+    ratio = result.get("echo_ratio") or 0
+    check(ratio >= 0.95, "echo ratio %.3f < 0.95: %r" % (ratio, result))
+    for key in ("returned_ssrc_constant", "returned_seq_contiguous", "returned_ts_step_960"):
+        if key in result and result[key] is not None:
+            check(result[key] is True, "%s: %r" % (key, result))
+
+
+def test_pion_lite_caller(port, tmp):
+    binary = os.path.join(BUILD, "pion_caller")
+    out = os.path.join(tmp, "pion.json")
+    proc, result = run_caller([binary, "-url", "http://127.0.0.1:%d" % port, "-call-id", "pion-1",
+                               "-seconds", str(SECONDS), "-out", out], out, SECONDS + 30)
+    print("# pion: " + json.dumps(result))
+    if proc.returncode != 0:
+        print("# pion stderr: " + proc.stderr[-2000:])
+    assert_echo(result, "pion", port, "pion-1", lite=True)
+    session = get_json(port, "/sessions/pion-1")["session"]
+    check(session["state"] == "ended" and session["endReason"] in ("deleted", "dtls_closed", "rtcp_bye"),
+          session)
+    media = session["media"]
+    check(media["packetsReceived"] >= 0.95 * SECONDS * 50, media)
+    check(media["srtpAuthFailures"] == 0 and media["srtpProfile"] != "", media)
+
+
+def test_aiortc_full_ice_caller(port, tmp):
+    out = os.path.join(tmp, "aiortc.json")
+    proc, result = run_caller([sys.executable, "tests/peers/aiortc_caller.py", "--url",
+                               "http://127.0.0.1:%d" % port, "--call-id", "aiortc-1", "--seconds",
+                               str(SECONDS), "--out", out], out, SECONDS + 40)
+    print("# aiortc: " + json.dumps(result))
+    if proc.returncode != 0:
+        print("# aiortc stderr: " + proc.stderr[-2000:])
+    assert_echo(result, "aiortc", port, "aiortc-1", lite=False)
+
+
+def test_metrics_after_calls(port, tmp):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    check("wabridge_sessions_ended_total{reason=" in text, "no ended sessions in metrics")
+    for line in text.splitlines():
+        if line.startswith("wabridge_srtp_auth_failures_total "):
+            check(float(line.split()[1]) == 0, line)
+
+
+def main():
+    proc, port = start_bridge()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for fn in (test_pion_lite_caller, test_aiortc_full_ice_caller, test_metrics_after_calls):
+            name = fn.__name__.replace("_", " ")
+            try:
+                fn(port, tmp)
+                print("ok - " + name)
+                passed += 1
+            except Exception:
+                print("not ok - " + name)
+                traceback.print_exc(file=sys.stdout)
+                failed += 1
+            sys.stdout.flush()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = -9
+    err = proc.stderr.read()
+    if code != 0:
+        print("not ok - bridge exit status %s" % code)
+        print(err[-3000:])
+        failed += 1
+    print("webrtc: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,926 @@
+// pion_caller plays WhatsApp's side of a user-initiated call against wabridge's HTTP API.
+//
+// It behaves like Meta's relay: an ICE-lite agent (it never nominates, it waits for the bridge to
+// do so), DTLS actpass, Opus on PT 111 with WhatsApp's exact fmtp, telephone-event/8000 on PT 126,
+// rtcp-mux, BUNDLE with mid "audio", and one UDP4 host candidate, on 127.0.0.1 only.
+//
+//	pion_caller -url http://127.0.0.1:8080 -call-id ID -seconds 10 -out result.json [-token T]
+//
+// It POSTs the offer to /sessions/{callId}/webrtc, applies the answer, measures ICE and DTLS
+// connection times from the POST, then sends 20 ms RTP packets whose synthetic Opus payloads
+// carry a per-run nonce and a packet counter, and counts how many come back in the bridge's own
+// RTP stream (an echo bridge returns our payloads byte for byte). It also checks the returned
+// stream: one SSRC, contiguous sequence numbers, timestamps advancing by 960. It writes a JSON
+// result and exits 0 when the call was set up and the media exchange ran; it judges no
+// thresholds. Finally it DELETEs the session.
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v2"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v3"
+)
+
+// WhatsApp's Opus fmtp, verbatim from live offers (docs/whatsapp-calling.md §4).
+const opusFmtp = "maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1"
+
+const (
+	opusPT         = 111
+	dtmfPT         = 126
+	samplesPer20ms = 960
+	payloadLen     = 60
+	// TOC byte: config 9 = SILK-only, wideband, 20 ms; s=0 (mono); c=0 (one frame).
+	tocSilkWB20 = 9 << 3
+)
+
+var payloadMagic = [4]byte{'W', 'B', 'P', 'C'}
+
+// Result is the JSON the test harness reads.
+type Result struct {
+	OK                    bool     `json:"ok"`
+	ICEConnectedMs        *float64 `json:"ice_connected_ms"`
+	DTLSConnectedMs       *float64 `json:"dtls_connected_ms"`
+	ICERole               string   `json:"ice_role"`
+	RemoteNominated       bool     `json:"remote_nominated"`
+	SelectedPair          string   `json:"selected_pair,omitempty"`
+	PacketsSent           int      `json:"packets_sent"`
+	PacketsEchoed         int      `json:"packets_echoed"`
+	EchoRatio             float64  `json:"echo_ratio"`
+	PacketsReceived       int      `json:"packets_received"`
+	NonEchoPackets        int      `json:"non_echo_packets"`
+	EchoPayloadMismatch   int      `json:"echo_payload_mismatch"`
+	MissingCounters       []uint32 `json:"missing_counters"` // the first 20 packet counters that did not come back
+	FirstEchoMs           *float64 `json:"first_echo_ms"`
+	EchoLatencyP50Ms      *float64 `json:"echo_latency_p50_ms"`
+	EchoLatencyP95Ms      *float64 `json:"echo_latency_p95_ms"`
+	ReturnedSSRCs         []uint32 `json:"returned_ssrcs"`
+	ReturnedPayloadTypes  []int    `json:"returned_payload_types"`
+	ReturnedSSRCConstant  bool     `json:"returned_ssrc_constant"`
+	ReturnedSeqContiguous bool     `json:"returned_seq_contiguous"`
+	ReturnedTsStep960     bool     `json:"returned_ts_step_960"`
+	SeqGaps               int      `json:"seq_gaps"`
+	SeqReorders           int      `json:"seq_reorders_or_duplicates"`
+	TsBadSteps            int      `json:"ts_bad_steps"`
+	PionICEState          string   `json:"pion_ice_state"`
+	PionPCState           string   `json:"pion_pc_state"`
+	Mid                   string   `json:"mid"`
+	OfferMunging          []string `json:"offer_munging"`
+	AnswerSetup           string   `json:"answer_setup,omitempty"`
+	AnswerCandidates      []string `json:"answer_candidates"`
+	AnswerCandidatesDrop  []string `json:"answer_candidates_dropped"`
+	HTTPStatus            int      `json:"http_status"`
+	DeleteStatus          int      `json:"delete_status"`
+	Error                 string   `json:"error"`
+}
+
+type options struct {
+	baseURL   string
+	callID    string
+	seconds   float64
+	out       string
+	token     string
+	timeout   time.Duration
+	grace     time.Duration
+	delay     time.Duration
+	mid       string
+	rawOffer  bool
+	offerOut  string
+	answerOut string
+	verbose   bool
+	noDelete  bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.baseURL, "url", "http://127.0.0.1:8080", "bridge base URL (must be on 127.0.0.1)")
+	flag.StringVar(&o.callID, "call-id", "", "WhatsApp call id (required)")
+	flag.Float64Var(&o.seconds, "seconds", 10, "seconds of RTP to send once connected")
+	flag.StringVar(&o.out, "out", "", "write the JSON result here (default stdout)")
+	flag.StringVar(&o.token, "token", "", "bearer token for the bridge API")
+	flag.DurationVar(&o.timeout, "connect-timeout", 15*time.Second, "how long ICE+DTLS may take")
+	flag.DurationVar(&o.grace, "grace", 1500*time.Millisecond, "wait this long after the last packet for echoes")
+	flag.DurationVar(&o.delay, "start-delay", 0, "wait this long after DTLS is up before the first RTP packet")
+	flag.StringVar(&o.mid, "mid", "audio", "mid of the audio section (WhatsApp uses \"audio\")")
+	flag.BoolVar(&o.rawOffer, "raw-offer", false, "send pion's offer unmodified (no WhatsApp-style munging)")
+	flag.StringVar(&o.offerOut, "offer-out", "", "also write the offer SDP sent to this file")
+	flag.StringVar(&o.answerOut, "answer-out", "", "also write the answer SDP received to this file")
+	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
+	flag.BoolVar(&o.noDelete, "no-delete", false, "do not DELETE the session at the end")
+	flag.Parse()
+
+	res := &Result{Mid: o.mid, OfferMunging: []string{}, ReturnedSSRCs: []uint32{}, ReturnedPayloadTypes: []int{},
+		AnswerCandidates: []string{}, AnswerCandidatesDrop: []string{}}
+	err := run(&o, res)
+	if err != nil {
+		res.Error = err.Error()
+		res.OK = false
+	} else {
+		res.OK = true
+	}
+	if werr := writeResult(o.out, res); werr != nil {
+		fmt.Fprintln(os.Stderr, "pion_caller: cannot write result:", werr)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pion_caller:", err)
+		os.Exit(1)
+	}
+}
+
+func writeResult(path string, res *Result) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(res); err != nil {
+		return err
+	}
+	b := buf.Bytes()
+	if path == "" {
+		_, err := os.Stdout.Write(b)
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+var loopback4 = net.IPv4(127, 0, 0, 1)
+
+// checkLoopbackURL refuses any bridge URL that does not point at 127.0.0.1.
+func checkLoopbackURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad -url: %w", err)
+	}
+	if u.Scheme != "http" {
+		return nil, fmt.Errorf("bad -url %q: only http:// is supported", raw)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip == nil || !ip.Equal(loopback4) {
+		return nil, fmt.Errorf("bad -url %q: the host must be 127.0.0.1", raw)
+	}
+	return u, nil
+}
+
+func ms(d time.Duration) *float64 {
+	v := float64(d.Microseconds()) / 1000.0
+	return &v
+}
+
+type tracker struct {
+	mu        sync.Mutex
+	start     time.Time // the POST
+	iceAt     time.Duration
+	dtlsAt    time.Duration
+	iceOK     bool
+	dtlsOK    bool
+	nominated bool
+	pair      string
+	connected chan struct{}
+	failed    chan string
+	once      sync.Once
+	failOnce  sync.Once
+}
+
+func run(o *options, res *Result) error {
+	if o.callID == "" {
+		return errors.New("-call-id is required")
+	}
+	base, err := checkLoopbackURL(o.baseURL)
+	if err != nil {
+		return err
+	}
+	logf := func(format string, a ...interface{}) {
+		if o.verbose {
+			fmt.Fprintf(os.Stderr, "pion_caller: "+format+"\n", a...)
+		}
+	}
+
+	// --- media engine: exactly WhatsApp's codecs ---------------------------------------------
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp,
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
+		},
+		PayloadType: opusPT,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register opus: %w", err)
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000},
+		PayloadType:        dtmfPT,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return fmt.Errorf("register telephone-event: %w", err)
+	}
+	// RTCP sender/receiver reports, as WhatsApp sends them.
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return fmt.Errorf("rtcp reports: %w", err)
+	}
+
+	// --- setting engine: ICE-lite, UDP4 host candidate on 127.0.0.1 only -----------------------
+	se := webrtc.SettingEngine{}
+	se.SetLite(true)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(loopback4) })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast packets at all
+	se.SetSDPMediaLevelFingerprints(true)                   // a=fingerprint in the m= section, as Meta does
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(reg))
+
+	pc, err := api.NewPeerConnection(webrtc.Configuration{}) // no STUN/TURN servers
+	if err != nil {
+		return fmt.Errorf("new peer connection: %w", err)
+	}
+	defer pc.Close()
+
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp,
+	}, "WhatsAppTrack1", "WhatsAppAudioStream1") // pion uses the stream id as the cname
+	if err != nil {
+		return fmt.Errorf("new track: %w", err)
+	}
+	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	if err != nil {
+		return fmt.Errorf("add transceiver: %w", err)
+	}
+	if err := tr.SetMid(o.mid); err != nil {
+		return fmt.Errorf("set mid: %w", err)
+	}
+	sender := tr.Sender()
+	go func() { // drain incoming RTCP so the interceptors run
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+
+	// --- state tracking -------------------------------------------------------------------------
+	// pion 3.1.56 / ice 2.3.1 deliver each ICE state change in its own goroutine
+	// (ice.Agent.startOnConnectionStateChangeRoutine: `go a.onConnectionStateChange(s)`), so when
+	// the remote nominates within a millisecond of the start, "checking" can be delivered after
+	// "connected": ICEConnectionState() then stays "checking" and the PeerConnectionState never
+	// becomes "connected" although ICE, DTLS and SRTP all work. The timings and the go/no-go
+	// therefore come from events that are delivered in order: the selected-pair change (a lite
+	// controlled agent selects a pair only when the remote nominates it) and the DTLS transport
+	// state. The aggregated states are only reported (pion_ice_state, pion_pc_state).
+	tk := &tracker{connected: make(chan struct{}), failed: make(chan string, 1)}
+	markICE := func() { // caller holds tk.mu
+		if !tk.iceOK && !tk.start.IsZero() {
+			tk.iceOK = true
+			tk.iceAt = time.Since(tk.start)
+		}
+	}
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		logf("ice state %s", s)
+		tk.mu.Lock()
+		defer tk.mu.Unlock()
+		if s == webrtc.ICEConnectionStateConnected || s == webrtc.ICEConnectionStateCompleted {
+			markICE()
+		}
+		if s == webrtc.ICEConnectionStateFailed {
+			tk.failOnce.Do(func() { tk.failed <- "ICE failed" })
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		logf("peer connection state %s", s)
+		if s == webrtc.PeerConnectionStateFailed {
+			tk.failOnce.Do(func() { tk.failed <- "peer connection failed" })
+		}
+	})
+	dtlsTransport := sender.Transport()
+	iceTransport := dtlsTransport.ICETransport()
+	iceTransport.OnSelectedCandidatePairChange(func(p *webrtc.ICECandidatePair) {
+		logf("selected pair %s", p)
+		tk.mu.Lock()
+		defer tk.mu.Unlock()
+		tk.nominated = true
+		tk.pair = p.String()
+		markICE()
+	})
+	dtlsTransport.OnStateChange(func(s webrtc.DTLSTransportState) {
+		logf("dtls state %s", s)
+		tk.mu.Lock()
+		defer tk.mu.Unlock()
+		switch s {
+		case webrtc.DTLSTransportStateConnected:
+			if !tk.dtlsOK && !tk.start.IsZero() {
+				tk.dtlsOK = true
+				tk.dtlsAt = time.Since(tk.start)
+				tk.once.Do(func() { close(tk.connected) })
+			}
+		case webrtc.DTLSTransportStateFailed:
+			tk.failOnce.Do(func() { tk.failed <- "DTLS handshake failed" })
+		}
+	})
+
+	an := newAnalyzer()
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		logf("remote track ssrc=%d pt=%d codec=%s", t.SSRC(), t.PayloadType(), t.Codec().MimeType)
+		for {
+			p, _, err := t.ReadRTP()
+			if err != nil {
+				return
+			}
+			an.add(p, time.Now())
+		}
+	})
+
+	// --- offer ----------------------------------------------------------------------------------
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return fmt.Errorf("create offer: %w", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("set local description: %w", err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(5 * time.Second):
+		return errors.New("ICE gathering did not complete in 5 s")
+	}
+	offerSDP := pc.LocalDescription().SDP
+	if !o.rawOffer {
+		munged, notes, err := mungeOffer(offerSDP, o.mid)
+		if err != nil {
+			return err
+		}
+		offerSDP, res.OfferMunging = munged, notes
+	}
+	if o.offerOut != "" {
+		_ = os.WriteFile(o.offerOut, []byte(offerSDP), 0o644)
+	}
+	if err := checkOfferShape(offerSDP, o.mid, o.rawOffer); err != nil {
+		return fmt.Errorf("offer does not look like WhatsApp's: %w", err)
+	}
+	logf("offer:\n%s", offerSDP)
+
+	// --- signalling -----------------------------------------------------------------------------
+	// No proxy, whatever the environment says: the request must stay on 127.0.0.1.
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	sessionURL := base.JoinPath("sessions", o.callID) // JoinPath escapes the call id
+	webrtcURL := sessionURL.JoinPath("webrtc")
+	body, _ := json.Marshal(map[string]string{"sdpOffer": offerSDP})
+	req, _ := http.NewRequest(http.MethodPost, webrtcURL.String(), bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if o.token != "" {
+		req.Header.Set("Authorization", "Bearer "+o.token)
+	}
+	if !o.noDelete {
+		defer func() {
+			res.DeleteStatus = deleteSession(client, sessionURL.String(), o.token)
+		}()
+	}
+
+	tk.mu.Lock()
+	tk.start = time.Now()
+	tk.mu.Unlock()
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST %s: %w", webrtcURL, err)
+	}
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	res.HTTPStatus = resp.StatusCode
+	var ans struct {
+		Success   bool            `json:"success"`
+		SDPAnswer string          `json:"sdpAnswer"`
+		SessionID string          `json:"sessionId"`
+		Error     json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(respBody, &ans); err != nil {
+		return fmt.Errorf("POST answered %d with non-JSON body: %.200q", resp.StatusCode, respBody)
+	}
+	if resp.StatusCode != http.StatusOK || !ans.Success || ans.SDPAnswer == "" {
+		return fmt.Errorf("POST answered %d: %s", resp.StatusCode, strings.TrimSpace(string(respBody)))
+	}
+	if o.answerOut != "" {
+		_ = os.WriteFile(o.answerOut, []byte(ans.SDPAnswer), 0o644)
+	}
+	logf("answer:\n%s", ans.SDPAnswer)
+	res.AnswerSetup = sdpAttr(ans.SDPAnswer, "setup")
+	// Network rule: never talk to anything but 127.0.0.1, even if the answer offers more.
+	answerSDP, kept, dropped := loopbackCandidatesOnly(ans.SDPAnswer)
+	res.AnswerCandidates, res.AnswerCandidatesDrop = kept, dropped
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answerSDP}); err != nil {
+		return fmt.Errorf("set remote description: %w", err)
+	}
+
+	// --- wait for ICE + DTLS --------------------------------------------------------------------
+	var connectErr error
+	select {
+	case <-tk.connected:
+	case why := <-tk.failed:
+		connectErr = errors.New(why)
+	case <-time.After(o.timeout):
+		connectErr = fmt.Errorf("not connected after %s (ICE state %s, DTLS state %s, peer connection state %s)",
+			o.timeout, pc.ICEConnectionState(), dtlsTransport.State(), pc.ConnectionState())
+	}
+	tk.mu.Lock()
+	if tk.iceOK {
+		res.ICEConnectedMs = ms(tk.iceAt)
+	}
+	if tk.dtlsOK {
+		res.DTLSConnectedMs = ms(tk.dtlsAt)
+	}
+	res.RemoteNominated = tk.nominated
+	res.SelectedPair = tk.pair
+	tk.mu.Unlock()
+	res.ICERole = iceTransport.Role().String()
+	defer func() {
+		res.PionICEState = pc.ICEConnectionState().String()
+		res.PionPCState = pc.ConnectionState().String()
+	}()
+	if connectErr != nil {
+		return connectErr
+	}
+
+	// --- media ----------------------------------------------------------------------------------
+	// Like WhatsApp's relay (the DTLS server), we send as soon as our side of the handshake is
+	// done, which can be before the client has processed our Finished; -start-delay waits.
+	time.Sleep(o.delay)
+	var nonce [4]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return err
+	}
+	an.setNonce(nonce)
+	total := int(o.seconds * 50)
+	var seqBase [2]byte
+	var tsBase [4]byte
+	_, _ = rand.Read(seqBase[:])
+	_, _ = rand.Read(tsBase[:])
+	seq := binary.BigEndian.Uint16(seqBase[:])
+	ts := binary.BigEndian.Uint32(tsBase[:])
+	mediaStart := time.Now()
+	an.setMediaStart(mediaStart)
+	var sendErr error
+	sent := 0
+	for i := 0; i < total; i++ {
+		if d := time.Until(mediaStart.Add(time.Duration(i) * 20 * time.Millisecond)); d > 0 {
+			time.Sleep(d)
+		}
+		pkt := &rtp.Packet{
+			Header: rtp.Header{
+				Version: 2, Marker: i == 0, PayloadType: opusPT,
+				SequenceNumber: seq, Timestamp: ts,
+			},
+			Payload: makePayload(nonce, uint32(i)),
+		}
+		an.noteSent(uint32(i), time.Now())
+		if err := track.WriteRTP(pkt); err != nil {
+			sendErr = fmt.Errorf("write RTP: %w", err)
+			break
+		}
+		sent++
+		seq++
+		ts += samplesPer20ms
+		select {
+		case why := <-tk.failed:
+			sendErr = errors.New("during media: " + why)
+		default:
+		}
+		if sendErr != nil {
+			break
+		}
+	}
+	res.PacketsSent = sent
+	if sendErr == nil {
+		time.Sleep(o.grace)
+	}
+	an.fill(res, sent)
+	return sendErr
+}
+
+// makePayload builds a 60-byte Opus-shaped frame: TOC, magic, nonce, counter, filler.
+func makePayload(nonce [4]byte, counter uint32) []byte {
+	p := make([]byte, payloadLen)
+	p[0] = tocSilkWB20
+	copy(p[1:5], payloadMagic[:])
+	copy(p[5:9], nonce[:])
+	binary.BigEndian.PutUint32(p[9:13], counter)
+	for i := 13; i < payloadLen; i++ {
+		p[i] = byte(uint32(i)*37 + counter*11 + 5)
+	}
+	return p
+}
+
+// --- returned-stream analysis ---------------------------------------------------------------
+
+type analyzer struct {
+	mu         sync.Mutex
+	nonce      [4]byte
+	haveNonce  bool
+	mediaStart time.Time
+	sentAt     map[uint32]time.Time
+	echoed     map[uint32]bool
+	latencies  []float64
+	firstEcho  time.Duration
+	gotEcho    bool
+	received   int
+	nonEcho    int
+	mismatch   int
+	ssrcs      []uint32
+	pts        []uint8
+	havePrev   bool
+	prevSSRC   uint32
+	prevSeq    uint16
+	prevTS     uint32
+	seqGaps    int
+	seqReorder int
+	tsBad      int
+	pairs      int
+}
+
+func newAnalyzer() *analyzer {
+	return &analyzer{sentAt: map[uint32]time.Time{}, echoed: map[uint32]bool{}}
+}
+
+func (a *analyzer) setNonce(n [4]byte) {
+	a.mu.Lock()
+	a.nonce, a.haveNonce = n, true
+	a.mu.Unlock()
+}
+
+func (a *analyzer) setMediaStart(t time.Time) {
+	a.mu.Lock()
+	a.mediaStart = t
+	a.mu.Unlock()
+}
+
+func (a *analyzer) noteSent(counter uint32, t time.Time) {
+	a.mu.Lock()
+	a.sentAt[counter] = t
+	a.mu.Unlock()
+}
+
+func (a *analyzer) add(p *rtp.Packet, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.received++
+	if !containsU32(a.ssrcs, p.SSRC) {
+		a.ssrcs = append(a.ssrcs, p.SSRC)
+	}
+	if !containsU8(a.pts, p.PayloadType) {
+		a.pts = append(a.pts, p.PayloadType)
+	}
+
+	// Sequence and timestamp continuity of the audio stream (PT 111) per SSRC.
+	if p.PayloadType == opusPT {
+		advance := true
+		if a.havePrev && a.prevSSRC == p.SSRC {
+			a.pairs++
+			d := p.SequenceNumber - a.prevSeq
+			switch {
+			case d == 1:
+				if p.Timestamp-a.prevTS != samplesPer20ms {
+					a.tsBad++
+				}
+			case d == 0 || d >= 0x8000:
+				a.seqReorder++
+				advance = false // keep the newest in-order packet as the reference
+			default:
+				a.seqGaps++
+				if p.Timestamp-a.prevTS != uint32(d)*samplesPer20ms {
+					a.tsBad++
+				}
+			}
+		}
+		if advance {
+			a.havePrev, a.prevSSRC, a.prevSeq, a.prevTS = true, p.SSRC, p.SequenceNumber, p.Timestamp
+		}
+	}
+	// Is it one of ours?
+	pl := p.Payload
+	if !a.haveNonce || len(pl) < 13 || pl[0] != tocSilkWB20 || !bytes.Equal(pl[1:5], payloadMagic[:]) ||
+		!bytes.Equal(pl[5:9], a.nonce[:]) {
+		a.nonEcho++
+		return
+	}
+	counter := binary.BigEndian.Uint32(pl[9:13])
+	sentAt, ok := a.sentAt[counter]
+	if !ok || !bytes.Equal(pl, makePayload(a.nonce, counter)) {
+		a.mismatch++
+		return
+	}
+	if a.echoed[counter] {
+		return // duplicate
+	}
+	a.echoed[counter] = true
+	a.latencies = append(a.latencies, float64(now.Sub(sentAt).Microseconds())/1000.0)
+	if !a.gotEcho {
+		a.gotEcho = true
+		a.firstEcho = now.Sub(a.mediaStart)
+	}
+}
+
+func (a *analyzer) fill(res *Result, sent int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res.PacketsReceived = a.received
+	res.PacketsEchoed = len(a.echoed)
+	if sent > 0 {
+		res.EchoRatio = float64(len(a.echoed)) / float64(sent)
+	}
+	res.NonEchoPackets = a.nonEcho
+	res.MissingCounters = []uint32{}
+	for c := uint32(0); c < uint32(sent) && len(res.MissingCounters) < 20; c++ {
+		if !a.echoed[c] {
+			res.MissingCounters = append(res.MissingCounters, c)
+		}
+	}
+	res.EchoPayloadMismatch = a.mismatch
+	if a.gotEcho {
+		res.FirstEchoMs = ms(a.firstEcho)
+	}
+	if len(a.latencies) > 0 {
+		l := append([]float64(nil), a.latencies...)
+		sort.Float64s(l)
+		p50 := l[len(l)/2]
+		p95 := l[(len(l)*95)/100]
+		if idx := (len(l) * 95) / 100; idx >= len(l) {
+			p95 = l[len(l)-1]
+		}
+		res.EchoLatencyP50Ms, res.EchoLatencyP95Ms = round3(p50), round3(p95)
+	}
+	res.ReturnedSSRCs = append([]uint32{}, a.ssrcs...)
+	for _, pt := range a.pts {
+		res.ReturnedPayloadTypes = append(res.ReturnedPayloadTypes, int(pt))
+	}
+	res.SeqGaps, res.SeqReorders, res.TsBadSteps = a.seqGaps, a.seqReorder, a.tsBad
+	audio := a.received > 1 && a.pairs > 0
+	res.ReturnedSSRCConstant = a.received > 0 && len(a.ssrcs) == 1
+	res.ReturnedSeqContiguous = audio && res.ReturnedSSRCConstant && a.seqGaps == 0 && a.seqReorder == 0
+	res.ReturnedTsStep960 = audio && res.ReturnedSSRCConstant && a.tsBad == 0
+}
+
+func round3(v float64) *float64 {
+	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 3, 64), 64)
+	return &r
+}
+
+func containsU32(s []uint32, v uint32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func containsU8(s []uint8, v uint8) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func deleteSession(client *http.Client, u, token string) int {
+	req, _ := http.NewRequest(http.MethodDelete, u, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// --- SDP shaping ----------------------------------------------------------------------------
+
+func splitLines(s string) []string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.TrimRight(s, "\n")
+	return strings.Split(s, "\n")
+}
+
+func sdpAttr(sdp, name string) string {
+	for _, l := range splitLines(sdp) {
+		if strings.HasPrefix(l, "a="+name+":") {
+			return strings.TrimPrefix(l, "a="+name+":")
+		}
+	}
+	return ""
+}
+
+// mungeOffer makes pion's offer look like WhatsApp's (docs/whatsapp-calling.md §4.1) without
+// touching anything pion relies on (ICE credentials, fingerprint, SSRC, codecs):
+//   - m= port and c= address are the host candidate's, as in Meta's offers;
+//   - no a=ice-options:trickle and no a=end-of-candidates (Meta sends neither);
+//   - a=ptime:20 and a=maxptime:20 are added;
+//   - a=rtcp:9 IN IP4 0.0.0.0 is added if missing;
+//   - session-level a=ice-lite is guaranteed; CRLF line endings.
+func mungeOffer(sdp, mid string) (string, []string, error) {
+	lines := splitLines(sdp)
+	var notes []string
+	candIP, candPort := "", ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=candidate:") {
+			f := strings.Fields(strings.TrimPrefix(l, "a=candidate:"))
+			if len(f) >= 8 && f[1] == "1" && strings.EqualFold(f[2], "udp") && f[7] == "host" {
+				if candIP != "" {
+					return "", nil, fmt.Errorf("more than one host candidate in pion's offer")
+				}
+				candIP, candPort = f[4], f[5]
+			}
+		}
+	}
+	if candIP == "" {
+		return "", nil, errors.New("no UDP host candidate was gathered on 127.0.0.1")
+	}
+	if ip := net.ParseIP(candIP); ip == nil || !ip.Equal(loopback4) {
+		return "", nil, fmt.Errorf("gathered candidate %s is not 127.0.0.1", candIP)
+	}
+
+	var out []string
+	inMedia := false
+	haveLite, havePtime, haveMaxptime, haveRTCP := false, false, false, false
+	sessionEnd := -1
+	for _, l := range lines {
+		if t := strings.TrimRight(l, " \t"); t != l {
+			notes = append(notes, fmt.Sprintf("trimmed trailing space of %q", t))
+			l = t
+		}
+		switch {
+		case strings.HasPrefix(l, "m="):
+			if !inMedia {
+				sessionEnd = len(out)
+			}
+			inMedia = true
+			f := strings.Fields(l)
+			if len(f) >= 4 && f[1] != candPort {
+				notes = append(notes, fmt.Sprintf("m= port %s -> %s (candidate port)", f[1], candPort))
+				f[1] = candPort
+				l = strings.Join(f, " ")
+			}
+		case strings.HasPrefix(l, "c=") && inMedia:
+			want := "c=IN IP4 " + candIP
+			if l != want {
+				notes = append(notes, fmt.Sprintf("%q -> %q", l, want))
+				l = want
+			}
+		case strings.HasPrefix(l, "a=candidate:") && len(strings.Fields(l)) > 1 && strings.Fields(l)[1] != "1":
+			notes = append(notes, "removed the component-2 candidate (rtcp-mux only, as Meta)")
+			continue
+		case l == "a=extmap-allow-mixed" || l == "a=rtcp-rsize":
+			notes = append(notes, "removed "+l)
+			continue
+		case strings.HasPrefix(l, "a=ssrc:") && len(strings.Fields(l)) > 1 && !strings.HasPrefix(strings.Fields(l)[1], "cname:"):
+			notes = append(notes, "removed "+strings.Fields(l)[1][:strings.Index(strings.Fields(l)[1], ":")+1]+" ssrc attribute")
+			continue
+		case l == "a=ice-options:trickle":
+			notes = append(notes, "removed a=ice-options:trickle")
+			continue
+		case l == "a=end-of-candidates":
+			notes = append(notes, "removed a=end-of-candidates")
+			continue
+		case l == "a=ice-lite":
+			haveLite = true
+		case strings.HasPrefix(l, "a=ptime:"):
+			havePtime = true
+		case strings.HasPrefix(l, "a=maxptime:"):
+			haveMaxptime = true
+		case strings.HasPrefix(l, "a=rtcp:"):
+			haveRTCP = true
+		}
+		out = append(out, l)
+	}
+	if sessionEnd < 0 {
+		return "", nil, errors.New("pion's offer has no m= section")
+	}
+	var extra []string
+	if !haveRTCP {
+		extra = append(extra, "a=rtcp:9 IN IP4 0.0.0.0")
+		notes = append(notes, "added a=rtcp:9 IN IP4 0.0.0.0")
+	}
+	if !haveMaxptime {
+		extra = append(extra, "a=maxptime:20")
+		notes = append(notes, "added a=maxptime:20")
+	}
+	if !havePtime {
+		extra = append(extra, "a=ptime:20")
+		notes = append(notes, "added a=ptime:20")
+	}
+	// Insert the extra media attributes just before the first a=ssrc line (Meta's order), or at the end.
+	insertAt := len(out)
+	for i, l := range out {
+		if strings.HasPrefix(l, "a=ssrc:") {
+			insertAt = i
+			break
+		}
+	}
+	out = append(out[:insertAt], append(extra, out[insertAt:]...)...)
+	if !haveLite {
+		out = append(out[:sessionEnd], append([]string{"a=ice-lite"}, out[sessionEnd:]...)...)
+		notes = append(notes, "added session-level a=ice-lite")
+	}
+	return strings.Join(out, "\r\n") + "\r\n", notes, nil
+}
+
+// loopbackCandidatesOnly removes every answer candidate that is not UDP on 127.0.0.1, so that
+// no packet can leave loopback whatever the answer says.
+func loopbackCandidatesOnly(sdp string) (string, []string, []string) {
+	kept, dropped := []string{}, []string{}
+	var out []string
+	for _, l := range splitLines(sdp) {
+		if strings.HasPrefix(l, "a=candidate:") {
+			f := strings.Fields(strings.TrimPrefix(l, "a=candidate:"))
+			if len(f) < 8 || !strings.EqualFold(f[2], "udp") || f[4] != "127.0.0.1" {
+				dropped = append(dropped, l)
+				continue
+			}
+			kept = append(kept, l)
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\r\n") + "\r\n", kept, dropped
+}
+
+// checkOfferShape verifies the properties the tests rely on, whatever munging did.
+func checkOfferShape(sdp, mid string, raw bool) error {
+	lines := splitLines(sdp)
+	has := func(want string) bool {
+		for _, l := range lines {
+			if l == want {
+				return true
+			}
+		}
+		return false
+	}
+	firstM := len(lines)
+	for i, l := range lines {
+		if strings.HasPrefix(l, "m=") {
+			firstM = i
+			break
+		}
+	}
+	lite := false
+	for _, l := range lines[:firstM] {
+		if l == "a=ice-lite" {
+			lite = true
+		}
+	}
+	var missing []string
+	if raw {
+		goto candidates
+	}
+	if !lite {
+		missing = append(missing, "session-level a=ice-lite")
+	}
+	for _, want := range []string{
+		"a=setup:actpass", "a=mid:" + mid, "a=group:BUNDLE " + mid, "a=rtcp-mux", "a=sendrecv",
+		"a=rtpmap:111 opus/48000/2", "a=fmtp:111 " + opusFmtp, "a=rtpmap:126 telephone-event/8000",
+	} {
+		if !has(want) {
+			missing = append(missing, want)
+		}
+	}
+candidates:
+	cands := 0
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=candidate:") {
+			cands++
+			f := strings.Fields(l)
+			if len(f) < 8 || f[4] != "127.0.0.1" {
+				return fmt.Errorf("candidate not on 127.0.0.1: %s", l)
+			}
+		}
+	}
+	if cands != 1 && !raw {
+		missing = append(missing, fmt.Sprintf("exactly one candidate (have %d)", cands))
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
