@@ -108,9 +108,10 @@ fuzz: $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 $(OUT)/offer_latency: $(OUT)/obj/bench/load/offer_latency.o
 	$(CXX) $(LDFLAGS) -o $@ $^ -lpthread
 
-bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge
+bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge $(OUT)/pion_caller
 	$(OUT)/bench_micro --benchmark_min_time=0.5
 	bench/run_http_bench.sh $(OUT)
+	bench/run_connect_bench.sh $(OUT) 50
 
 run: deps
 	@$(MAKE) --no-print-directory $(OUT)/wabridge

@@ -213,6 +213,8 @@ int Bridge::run() {
     Impl& b = *impl_;
     b.loop->after(kSweepInterval, [p = &b](loop::TimePoint t) { p->sweep(t); });
     b.loop->run();
+    // One more turn destroys media closed during the drain (their disposal is deferred).
+    b.loop->run_once(std::chrono::milliseconds(0));
     return 0;
 }
 

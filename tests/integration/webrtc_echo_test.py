@@ -40,7 +40,7 @@ def start_bridge(**extra):
         env.pop(k, None)
     env.update({"PORT": str(port), "BIND_ADDRESS": "127.0.0.1", "ICE_BIND_ADDRESSES": "127.0.0.1",
                 "AI_BACKEND": "rtp-echo", "LOG_FORMAT": "json", "DRAIN_SECONDS": "1",
-                "RTP_PORT_MIN": "30000", "RTP_PORT_MAX": "30200"})
+                "RTP_PORT_MIN": "30000", "RTP_PORT_MAX": "30200", "MEDIA_TIMEOUT_SECONDS": "3"})
     env.update({k: str(v) for k, v in extra.items()})
     proc = subprocess.Popen([os.path.join(BUILD, "wabridge")], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -116,6 +116,26 @@ def test_aiortc_full_ice_caller(port, tmp):
     assert_echo(result, "aiortc", port, "aiortc-1", lite=False)
 
 
+def test_caller_hanging_up_without_delete_ends_the_session(port, tmp):
+    # pion closes its peer connection and exits without DELETE: the bridge must notice by itself
+    # (DTLS close_notify, RTCP BYE, or at the latest MEDIA_TIMEOUT_SECONDS=3 without media).
+    out = os.path.join(tmp, "pion-gone.json")
+    proc, result = run_caller([os.path.join(BUILD, "pion_caller"), "-url", "http://127.0.0.1:%d" % port,
+                               "-call-id", "pion-gone", "-seconds", "1", "-no-delete", "-out", out],
+                              out, 40)
+    check(result.get("ok") is True, result)
+    deadline = time.time() + 6
+    session = None
+    while time.time() < deadline:
+        session = get_json(port, "/sessions/pion-gone")["session"]
+        if session["state"] == "ended":
+            break
+        time.sleep(0.2)
+    print("# pion-gone ended: %s after %.1f s" % (session["endReason"], session["durationSeconds"]))
+    check(session["state"] == "ended", session)
+    check(session["endReason"] in ("dtls_closed", "rtcp_bye", "media_timeout"), session)
+
+
 def test_metrics_after_calls(port, tmp):
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
         text = r.read().decode()
@@ -129,7 +149,8 @@ def main():
     proc, port = start_bridge()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for fn in (test_pion_lite_caller, test_aiortc_full_ice_caller, test_metrics_after_calls):
+        for fn in (test_pion_lite_caller, test_aiortc_full_ice_caller,
+                   test_caller_hanging_up_without_delete_ends_the_session, test_metrics_after_calls):
             name = fn.__name__.replace("_", " ")
             try:
                 fn(port, tmp)
