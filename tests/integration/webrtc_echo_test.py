@@ -136,6 +136,50 @@ def test_caller_hanging_up_without_delete_ends_the_session(port, tmp):
     check(session["endReason"] in ("dtls_closed", "rtcp_bye", "media_timeout"), session)
 
 
+def wait_ended(port, call_id, seconds):
+    deadline = time.time() + seconds
+    session = None
+    while time.time() < deadline:
+        session = get_json(port, "/sessions/" + call_id)["session"]
+        if session["state"] == "ended":
+            break
+        time.sleep(0.2)
+    return session
+
+
+def test_wrong_dtls_fingerprint_ends_the_call(port, tmp):
+    # The caller's SDP fingerprint is not its certificate's: the bridge (DTLS client) must abort
+    # the handshake, end the call with dtls_fingerprint_mismatch and count it.
+    out = os.path.join(tmp, "pion-badfp.json")
+    run_caller([os.path.join(BUILD, "pion_caller"), "-url", "http://127.0.0.1:%d" % port, "-call-id",
+                "pion-badfp", "-seconds", "1", "-no-delete", "-connect-timeout", "5s",
+                "-wrong-fingerprint", "-out", out], out, 40)
+    session = wait_ended(port, "pion-badfp", 12)
+    print("# pion-badfp: %s, media %s" % (session["endReason"], session["media"]["state"]))
+    check(session["state"] == "ended" and session["endReason"] == "dtls_fingerprint_mismatch", session)
+    check(session["media"]["srtpProfile"] == "" and session["media"]["packetsReceived"] == 0, session)
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        text = r.read().decode()
+    check("wabridge_dtls_fingerprint_mismatches_total 1" in text, "mismatch metric")
+
+
+def test_unreachable_peer_ends_with_an_ice_reason(port, tmp):
+    # WhatsApp's offer, with its only candidate on a dead loopback port: ICE must give up within
+    # the 10 s limit and say so.
+    offer = open("tests/data/sdp/whatsapp/wa-offer-01.sdp", newline="").read()
+    lines = [l for l in offer.split("\r\n") if "2a03:2880" not in l]
+    offer = "\r\n".join(lines).replace("57.144.215.49 3484", "127.0.0.1 9")
+    req = urllib.request.Request("http://127.0.0.1:%d/sessions/dead-peer/webrtc" % port,
+                                 data=json.dumps({"sdpOffer": offer}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        check(r.status == 200, r.status)
+    session = wait_ended(port, "dead-peer", 14)
+    print("# dead-peer: %s after %.1f s" % (session["endReason"], session["durationSeconds"]))
+    check(session["endReason"] in ("ice_failed", "ice_timeout"), session)
+    check(session["durationSeconds"] <= 11, session)
+
+
 def test_metrics_after_calls(port, tmp):
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
         text = r.read().decode()
@@ -150,7 +194,9 @@ def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
         for fn in (test_pion_lite_caller, test_aiortc_full_ice_caller,
-                   test_caller_hanging_up_without_delete_ends_the_session, test_metrics_after_calls):
+                   test_caller_hanging_up_without_delete_ends_the_session,
+                   test_wrong_dtls_fingerprint_ends_the_call,
+                   test_unreachable_peer_ends_with_an_ice_reason, test_metrics_after_calls):
             name = fn.__name__.replace("_", " ")
             try:
                 fn(port, tmp)

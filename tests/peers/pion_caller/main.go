@@ -107,6 +107,7 @@ type options struct {
 	answerOut string
 	verbose   bool
 	noDelete  bool
+	wrongFP   bool
 }
 
 func main() {
@@ -125,6 +126,7 @@ func main() {
 	flag.StringVar(&o.answerOut, "answer-out", "", "also write the answer SDP received to this file")
 	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
 	flag.BoolVar(&o.noDelete, "no-delete", false, "do not DELETE the session at the end")
+	flag.BoolVar(&o.wrongFP, "wrong-fingerprint", false, "advertise a sha-256 fingerprint that is not our certificate's (the bridge must refuse DTLS)")
 	flag.Parse()
 
 	res := &Result{Mid: o.mid, OfferMunging: []string{}, ReturnedSSRCs: []uint32{}, ReturnedPayloadTypes: []int{},
@@ -372,6 +374,21 @@ func run(o *options, res *Result) error {
 			return err
 		}
 		offerSDP, res.OfferMunging = munged, notes
+	}
+	if o.wrongFP {
+		// Flip one hex digit of the digest: still a well-formed sha-256 fingerprint, but not ours.
+		const key = "a=fingerprint:sha-256 "
+		if i := strings.Index(offerSDP, key); i >= 0 {
+			j := i + len(key)
+			b := []byte(offerSDP)
+			if b[j] == '0' {
+				b[j] = '1'
+			} else {
+				b[j] = '0'
+			}
+			offerSDP = string(b)
+			res.OfferMunging = append(res.OfferMunging, "fingerprint digit flipped (-wrong-fingerprint)")
+		}
 	}
 	if o.offerOut != "" {
 		_ = os.WriteFile(o.offerOut, []byte(offerSDP), 0o644)
