@@ -61,33 +61,7 @@ log = logging.getLogger("reference_answerer")
 
 # --- network rule: loopback only ---------------------------------------------------------------
 
-NON_LOOPBACK_DROPS = 0
-
-
-def restrict_to_loopback():
-    """ICE host candidates on 127.0.0.1 only; drop any UDP datagram to another address."""
-    import aioice.ice
-
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [LOOPBACK] if use_ipv4 else []
-
-    from asyncio import selector_events
-
-    transport_cls = selector_events._SelectorDatagramTransport
-    if getattr(transport_cls, "_wabridge_guarded", False):
-        return
-    original_sendto = transport_cls.sendto
-
-    def guarded_sendto(self, data, addr=None):
-        global NON_LOOPBACK_DROPS
-        dest = addr if addr is not None else getattr(self, "_address", None)
-        if dest is not None and dest[0] != LOOPBACK:
-            NON_LOOPBACK_DROPS += 1
-            log.error("dropped a datagram to non-loopback %s", dest)
-            return
-        return original_sendto(self, data, addr)
-
-    transport_cls.sendto = guarded_sendto
-    transport_cls._wabridge_guarded = True
+from loopback_guard import drops as non_loopback_drops, restrict_to_loopback  # noqa: E402
 
 
 def loopback_candidates_only(sdp):
@@ -323,7 +297,7 @@ class Answerer:
 
     async def health(self):
         active = sum(1 for s in self.sessions.values() if s.state != "ended")
-        return 200, {"status": "healthy", "activeSessions": active, "nonLoopbackDrops": NON_LOOPBACK_DROPS}
+        return 200, {"status": "healthy", "activeSessions": active, "nonLoopbackDrops": non_loopback_drops()}
 
     async def close_all(self):
         for s in list(self.sessions.values()):
