@@ -23,10 +23,6 @@ constexpr uint32_t kOpusClock = 48000;
 constexpr uint32_t kSamplesPer20Ms = 960; // RFC 7587 §4.1: the RTP clock is 48 kHz for Opus
 constexpr auto kMediaCheck = 1s;
 
-bool same_family(const std::string& a, const std::string& b) {
-    return (a.find(':') != std::string::npos) == (b.find(':') != std::string::npos);
-}
-
 } // namespace
 
 Result<std::unique_ptr<WebRtcTransport>, std::string>
@@ -53,21 +49,13 @@ WebRtcTransport::create(loop::EventLoop& loop, GMainContext* context,
     if (!agent) return err(agent.error());
     t->ice_ = std::move(agent.value());
 
-    // Advertise PUBLIC_IP in place of same-family host addresses (1:1 NAT), one per port.
-    for (sdp::Candidate c : t->ice_->local_candidates()) {
-        if (!settings.public_ip.empty() && same_family(c.address, settings.public_ip)) {
-            c.address = settings.public_ip;
-        }
-        bool duplicate = false;
-        for (const auto& have : t->local_.candidates) {
-            duplicate |= have.address == c.address && have.port == c.port;
-        }
-        if (!duplicate) t->local_.candidates.push_back(std::move(c));
-    }
+    // PUBLIC_IP in place of same-family host addresses (1:1 NAT).
+    t->local_.candidates =
+        sdp::advertised_candidates(t->ice_->local_candidates(), settings.public_ip);
     t->stats_.state = "ice_checking";
     WebRtcTransport* raw = t.get();
-    t->ice_timer_ = loop.after(settings.ice_timeout, [raw](loop::TimePoint) {
-        raw->ice_timer_ = 0;
+    t->setup_timer_ = loop.after(settings.ice_timeout, [raw](loop::TimePoint) {
+        raw->setup_timer_ = 0;
         if (!raw->ice_connected_) raw->end("ice_timeout");
     });
     return t;
@@ -98,7 +86,11 @@ WebRtcTransport::WebRtcTransport(loop::EventLoop& loop, const Certificate& certi
 }
 
 WebRtcTransport::~WebRtcTransport() {
-    for (loop::TimerId* t : {&dtls_timer_, &ice_timer_, &media_timer_, &rtcp_timer_}) {
+    cancel_timers();
+}
+
+void WebRtcTransport::cancel_timers() {
+    for (loop::TimerId* t : {&dtls_timer_, &setup_timer_, &media_timer_, &rtcp_timer_}) {
         if (*t) loop_.cancel(*t);
         *t = 0;
     }
@@ -119,8 +111,8 @@ void WebRtcTransport::on_ice_state(IceState state) {
         ice_connected_ = true;
         stats_.ice_connected_ms = ms_since_start(loop_.now().mono);
         stats_.state = "ice_connected";
-        if (ice_timer_) loop_.cancel(ice_timer_);
-        ice_timer_ = 0;
+        if (setup_timer_) loop_.cancel(setup_timer_);
+        setup_timer_ = 0;
         if (negotiated_) start_dtls();
     } else if (state == IceState::failed) {
         end(ice_connected_ ? "ice_disconnected" : "ice_failed");
@@ -138,8 +130,8 @@ void WebRtcTransport::start_dtls() {
     dtls_ = std::make_unique<DtlsEndpoint>(role, certificate_, remote_fingerprints_);
     dtls_->start(loop_.now().mono);
     // The handshake gets the same budget as ICE (OpenSSL alone would retry for about a minute).
-    ice_timer_ = loop_.after(settings_.ice_timeout, [this](loop::TimePoint) {
-        ice_timer_ = 0;
+    setup_timer_ = loop_.after(settings_.ice_timeout, [this](loop::TimePoint) {
+        setup_timer_ = 0;
         if (!srtp_in_) end("dtls_timeout");
     });
     pump_dtls();
@@ -169,8 +161,8 @@ void WebRtcTransport::pump_dtls() {
         stats_.srtp_profile = std::string(srtp_profile_name(connected->profile));
         stats_.dtls_connected_ms = ms_since_start(loop_.now().mono);
         stats_.state = "dtls_connected";
-        if (ice_timer_) loop_.cancel(ice_timer_);
-        ice_timer_ = 0;
+        if (setup_timer_) loop_.cancel(setup_timer_);
+        setup_timer_ = 0;
         last_media_ = loop_.now().mono;
         media_timer_ = loop_.after(kMediaCheck, [this](loop::TimePoint now) { check_media(now); });
         schedule_rtcp();
@@ -383,10 +375,7 @@ void WebRtcTransport::close() {
     }
     closed_ = true;
     stats_.state = ended_ ? stats_.state : "closed";
-    for (loop::TimerId* t : {&dtls_timer_, &ice_timer_, &media_timer_, &rtcp_timer_}) {
-        if (*t) loop_.cancel(*t);
-        *t = 0;
-    }
+    cancel_timers();
 }
 
 // The transport decided the call is over; the owner ends the session (which calls close()).

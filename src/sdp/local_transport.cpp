@@ -39,14 +39,33 @@ std::vector<Candidate> host_candidates(const std::vector<std::string>& addresses
 
 namespace wabridge::sdp {
 
+std::string advertised_address(const std::string& host_address, const std::string& public_ip) {
+    auto v6 = [](const std::string& a) { return a.find(':') != std::string::npos; };
+    if (public_ip.empty() || v6(host_address) != v6(public_ip)) return host_address;
+    return public_ip;
+}
+
 std::vector<std::string> advertised_addresses(const std::vector<std::string>& host_addresses,
                                               const std::string& public_ip) {
     if (public_ip.empty()) return host_addresses;
-    auto v6 = [](const std::string& a) { return a.find(':') != std::string::npos; };
     std::vector<std::string> out{public_ip};
     for (const auto& a : host_addresses) {
-        if (v6(a) == v6(public_ip)) continue; // mapped to the public address
-        if (std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+        std::string mapped = advertised_address(a, public_ip);
+        if (std::find(out.begin(), out.end(), mapped) == out.end())
+            out.push_back(std::move(mapped));
+    }
+    return out;
+}
+
+std::vector<Candidate> advertised_candidates(const std::vector<Candidate>& host_candidates,
+                                             const std::string& public_ip) {
+    std::vector<Candidate> out;
+    for (Candidate c : host_candidates) {
+        c.address = advertised_address(c.address, public_ip);
+        bool duplicate = std::any_of(out.begin(), out.end(), [&](const Candidate& have) {
+            return have.address == c.address && have.port == c.port;
+        });
+        if (!duplicate) out.push_back(std::move(c));
     }
     return out;
 }

@@ -129,5 +129,19 @@ TEST(AdvertisedAddresses, FeedsHostCandidates) {
     EXPECT_EQ(cands[1].port, 10002);
 }
 
+TEST(AdvertisedCandidates, MapsSameFamilyKeepsPortsAndDeduplicates) {
+    auto hosts = host_candidates({"10.0.0.5", "2001:db8::1"}, 10004);
+    hosts.push_back(hosts[0]);
+    hosts.back().address = "192.168.1.2"; // a second IPv4 host on the same port
+    auto out = advertised_candidates(hosts, "203.0.113.7");
+    ASSERT_EQ(out.size(), 2u);
+    EXPECT_EQ(out[0].address, "203.0.113.7");
+    EXPECT_EQ(out[0].port, 10004);
+    EXPECT_EQ(out[0].priority, hosts[0].priority);
+    EXPECT_EQ(out[1].address, "2001:db8::1");
+    EXPECT_EQ(advertised_candidates(hosts, "").size(), 3u);
+    EXPECT_EQ(advertised_address("10.0.0.5", "2001:db8::99"), "10.0.0.5");
+}
+
 } // namespace
 } // namespace wabridge::sdp

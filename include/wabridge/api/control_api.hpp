@@ -30,7 +30,6 @@ public:
     http::Response handle(const http::Request& request, const loop::Now& now);
 
 private:
-    struct Routed;
     http::Response route(const http::Request& request, const loop::Now& now, std::string& label);
     http::Response create_session(const std::string& call_id, const http::Request& request,
                                   const loop::Now& now, bool bridge_shape);

@@ -76,6 +76,7 @@ private:
     void schedule_rtcp();
     void check_media(loop::TimePoint now);
     void end(std::string_view reason);
+    void cancel_timers();
     double ms_since_start(loop::TimePoint t) const;
 
     loop::EventLoop& loop_;
@@ -96,7 +97,8 @@ private:
     bool ice_connected_ = false;
     bool ended_ = false;
     bool closed_ = false;
-    loop::TimerId dtls_timer_ = 0, ice_timer_ = 0, media_timer_ = 0, rtcp_timer_ = 0;
+    // setup_timer_ bounds ICE, then the DTLS handshake (TransportSettings::ice_timeout each).
+    loop::TimerId dtls_timer_ = 0, setup_timer_ = 0, media_timer_ = 0, rtcp_timer_ = 0;
 
     // Our outgoing stream (RFC 3550 §5.1: random initial sequence and timestamp).
     uint16_t out_seq_ = 0;

@@ -39,10 +39,17 @@ std::vector<Candidate> host_candidates(const std::vector<std::string>& addresses
 
 namespace wabridge::sdp {
 
-// The addresses to advertise, 1:1 NAT style (as Janus' nat_1_1_mapping): with a public IP set,
-// every host address of the same family is replaced by it (deduplicated, public first); the
-// other family's addresses stay. Without one, the host addresses as given.
+// 1:1 NAT, as Janus' nat_1_1_mapping: with a public IP set, a host address of the same family is
+// advertised as the public IP; any other address as itself.
+std::string advertised_address(const std::string& host_address, const std::string& public_ip);
+
+// The addresses to advertise under that rule: the public IP first, then the other family's
+// host addresses, deduplicated. Without a public IP, the host addresses as given.
 std::vector<std::string> advertised_addresses(const std::vector<std::string>& host_addresses,
                                               const std::string& public_ip);
+
+// Gathered host candidates under the same rule, one per advertised address and port.
+std::vector<Candidate> advertised_candidates(const std::vector<Candidate>& host_candidates,
+                                             const std::string& public_ip);
 
 } // namespace wabridge::sdp
