@@ -14,6 +14,8 @@ PACKAGES=(
     libgtest-dev libbenchmark-dev
     # CLI and integration tests, and the independent WebRTC peers (pion, aiortc)
     openssl python3 python3-aiortc golang-go golang-github-pion-webrtc.v3-dev
+    # speech tests: espeak-ng says the words, opus-tools/sox move audio, pocketsphinx hears them
+    espeak-ng sox opus-tools pocketsphinx pocketsphinx-en-us
 )
 
 missing=()

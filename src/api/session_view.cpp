@@ -56,6 +56,24 @@ nlohmann::ordered_json session_json(const call::CallSession& s, const loop::Now&
             {"srtpReplays", m.srtp_replays},
             {"malformedPackets", m.malformed_packets},
         };
+        if (m.audio) {
+            const call::AudioStats& a = *m.audio;
+            j["media"]["audio"] = {
+                {"jitterBufferDelayMs", a.jitter_delay_ms},
+                {"jitterBufferTargetMs", a.jitter_target_ms},
+                {"latePackets", a.late_packets},
+                {"lostPackets", a.lost_packets},
+                {"fecRecovered", a.fec_recovered},
+                {"concealedMs", a.concealed_ms},
+                {"dtmfDigits", a.dtmf_digits},
+                {"framesToAi", a.frames_to_ai},
+                {"packetsAi", a.packets_ai},
+                {"packetsSilence", a.packets_silence},
+                {"pacerSkippedSlots", a.pacer_skipped_slots},
+                {"pacerMaxLateMs", a.pacer_max_late_ms},
+                {"fecLossHintPercent", a.loss_hint_percent},
+            };
+        }
     }
     return j;
 }

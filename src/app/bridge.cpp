@@ -8,6 +8,7 @@
 #include "wabridge/call/session_registry.hpp"
 #include "wabridge/crypto/certificate.hpp"
 #include "wabridge/loop/event_loop.hpp"
+#include "wabridge/media/echo_assistant.hpp"
 #include "wabridge/net/http/server.hpp"
 #include "wabridge/net/interfaces.hpp"
 #include "wabridge/rtc/webrtc_transport.hpp"
@@ -34,6 +35,10 @@ struct Bridge::Impl {
     std::unique_ptr<http::Server> server;
     bool draining = false;
     loop::TimePoint drain_deadline{};
+    Counter& echo_turns = metrics().counter("wabridge_echo_turns_total",
+                                            "Caller utterances the echo assistant played back");
+    Counter& echo_barge_ins = metrics().counter(
+        "wabridge_barge_ins_total", "AI playback flushed because the caller started talking");
 
     ~Impl() {
         // Sessions (and their libnice agents) go before the loop and the GLib context.
@@ -68,8 +73,33 @@ struct Bridge::Impl {
         }
         auto answer = sdp::create_answer(offer.value(), transport.value()->local());
         if (!answer) return invalid(answer.error());
-        transport.value()->start(answer->negotiated);
+        if (auto started = transport.value()->start(answer->negotiated); !started) {
+            return err(call::StartFailure{call::CreateFailureKind::media_unavailable,
+                                          "audio engine: " + started.error(),
+                                          {}});
+        }
+        if (config.ai_backend == AiBackend::echo) attach_echo(*transport.value(), call_id);
         return call::Started{std::move(answer.value()), std::move(transport.value())};
+    }
+
+    // AI_BACKEND=echo: the local echo assistant, with a log line per turn and per barge-in.
+    void attach_echo(rtc::WebRtcTransport& transport, const std::string& call_id) {
+        media::EchoAssistantSettings settings;
+        settings.vad.threshold_dbfs = config.echo_vad_threshold_dbfs;
+        auto on_turn = [call_id, &turns = echo_turns,
+                        &barge_ins = echo_barge_ins](const media::EchoTurn& t) {
+            if (t.kind == media::EchoTurn::Kind::played) {
+                turns.inc();
+                logger().info("echo turn", {{"item", t.item_id}, {"utteranceMs", t.utterance_ms}},
+                              call_id);
+            } else {
+                barge_ins.inc();
+                logger().info("barge-in: playback flushed",
+                              {{"item", t.item_id}, {"playedMs", t.played_ms}}, call_id);
+            }
+        };
+        transport.attach_backend(std::make_unique<media::EchoAssistant>(
+            transport.audio()->playout(), settings, std::move(on_turn)));
     }
 
     void sweep(loop::TimePoint) {
@@ -147,6 +177,9 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     b.transport.port_max = config.rtp_port_max;
     b.transport.media_timeout = std::chrono::seconds(config.media_timeout_seconds);
     b.transport.rtp_echo = config.ai_backend == AiBackend::rtp_echo;
+    b.transport.jitter.min_delay = std::chrono::milliseconds(config.jitter_min_ms);
+    b.transport.jitter.max_delay = std::chrono::milliseconds(config.jitter_max_ms);
+    b.transport.opus_complexity = static_cast<int>(config.opus_complexity);
 
     call::RegistryLimits limits;
     limits.max_sessions = config.max_sessions;

@@ -243,6 +243,21 @@ const std::vector<Setting>& settings() {
         {"DRAIN_SECONDS", "--drain-seconds", "30",
          "on SIGTERM, how long active calls may finish before they are ended (0-3600)", false,
          integer(&Config::drain_seconds, 0, 3600)},
+        {"JITTER_MIN_MS", "--jitter-min-ms", "20",
+         "smallest jitter-buffer delay for caller audio, in ms (20-1000)", false,
+         integer(&Config::jitter_min_ms, 20, 1000)},
+        {"JITTER_MAX_MS", "--jitter-max-ms", "200",
+         "largest adaptive jitter-buffer delay, in ms (20-1000, >= JITTER_MIN_MS)", false,
+         integer(&Config::jitter_max_ms, 20, 1000)},
+        {"OPUS_COMPLEXITY", "--opus-complexity", "5",
+         "Opus encoder complexity for audio to the caller (0-10; higher costs more CPU)", false,
+         integer(&Config::opus_complexity, 0, 10)},
+        {"RESAMPLER_QUALITY", "--resampler-quality", "3",
+         "speexdsp resampler quality where rates differ (0-10)", false,
+         integer(&Config::resampler_quality, 0, 10)},
+        {"ECHO_VAD_THRESHOLD_DBFS", "--echo-vad-threshold-dbfs", "-45",
+         "echo assistant: frame level that counts as speech, in dBFS (-90 to -10)", false,
+         integer(&Config::echo_vad_threshold_dbfs, -90, -10)},
         {"HTTP_MAX_CONNECTIONS", "--http-max-connections", "1024",
          "open control-plane connections; more are answered 503 and closed (1-65536)", false,
          integer(&Config::http_max_connections, 1, 65536)},
@@ -366,6 +381,12 @@ Result<ConfigLoad, ConfigError> load(std::span<const std::string> args, const En
             make_error("RTP_PORT_MIN",
                        "RTP_PORT_MIN=" + std::to_string(config.rtp_port_min) +
                            " must not exceed RTP_PORT_MAX=" + std::to_string(config.rtp_port_max)));
+    }
+    if (config.jitter_min_ms > config.jitter_max_ms) {
+        return err(make_error(
+            "JITTER_MIN_MS",
+            "JITTER_MIN_MS=" + std::to_string(config.jitter_min_ms) +
+                " must not exceed JITTER_MAX_MS=" + std::to_string(config.jitter_max_ms)));
     }
     return ConfigLoad{ConfigAction::run, std::move(config)};
 }

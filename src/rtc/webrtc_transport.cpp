@@ -20,7 +20,6 @@ using namespace std::chrono_literals;
 
 constexpr size_t kMaxDatagram = 1500;
 constexpr uint32_t kOpusClock = 48000;
-constexpr uint32_t kSamplesPer20Ms = 960; // RFC 7587 §4.1: the RTP clock is 48 kHz for Opus
 constexpr auto kMediaCheck = 1s;
 
 } // namespace
@@ -81,8 +80,8 @@ WebRtcTransport::WebRtcTransport(loop::EventLoop& loop, const Certificate& certi
     uint32_t seed = 0;
     openssl::random_bytes(&seed, sizeof seed);
     rng_.seed(seed);
-    openssl::random_bytes(&out_seq_, sizeof out_seq_);
-    openssl::random_bytes(&out_ts_, sizeof out_ts_);
+    openssl::random_bytes(&first_seq_, sizeof first_seq_);
+    openssl::random_bytes(&first_ts_, sizeof first_ts_);
 }
 
 WebRtcTransport::~WebRtcTransport() {
@@ -90,7 +89,8 @@ WebRtcTransport::~WebRtcTransport() {
 }
 
 void WebRtcTransport::cancel_timers() {
-    for (loop::TimerId* t : {&dtls_timer_, &setup_timer_, &media_timer_, &rtcp_timer_}) {
+    for (loop::TimerId* t :
+         {&dtls_timer_, &setup_timer_, &media_timer_, &rtcp_timer_, &pacer_timer_}) {
         if (*t) loop_.cancel(*t);
         *t = 0;
     }
@@ -100,9 +100,64 @@ double WebRtcTransport::ms_since_start(loop::TimePoint t) const {
     return std::chrono::duration<double, std::milli>(t - created_).count();
 }
 
-void WebRtcTransport::start(const sdp::NegotiatedAudio& negotiated) {
+Result<bool, std::string> WebRtcTransport::start(const sdp::NegotiatedAudio& negotiated) {
     negotiated_ = negotiated;
+    if (settings_.rtp_echo) {
+        echo_out_.emplace(local_.ssrc, negotiated.opus_payload_type, first_seq_, first_ts_);
+    } else {
+        media::CallAudioSettings a;
+        a.opus_payload_type = negotiated.opus_payload_type;
+        a.dtmf_payload_type = negotiated.dtmf_payload_type;
+        a.ssrc = local_.ssrc;
+        a.first_sequence = first_seq_;
+        a.first_timestamp = first_ts_;
+        a.send_bitrate_bps = static_cast<int>(negotiated.send_bitrate_bps);
+        a.opus_complexity = settings_.opus_complexity;
+        a.jitter = settings_.jitter;
+        auto audio = media::CallAudio::create(a);
+        if (!audio) return err(audio.error());
+        audio_ = std::move(audio.value());
+        if (backend_) audio_->set_backend(backend_.get());
+    }
     if (ice_connected_) start_dtls();
+    return true;
+}
+
+void WebRtcTransport::attach_backend(std::unique_ptr<media::AiBackend> backend) {
+    backend_ = std::move(backend);
+    if (audio_) audio_->set_backend(backend_.get());
+}
+
+const rtp::Packetizer* WebRtcTransport::out_stream() const {
+    if (audio_) return &audio_->packetizer();
+    return echo_out_ ? &*echo_out_ : nullptr;
+}
+
+// From DTLS up until the end: one packet per 20 ms slot, on absolute deadlines.
+void WebRtcTransport::start_pacing(loop::TimePoint now) {
+    if (!audio_) return;
+    pacer_.emplace(now);
+    on_pacer(now);
+}
+
+void WebRtcTransport::arm_pacer() {
+    pacer_timer_ = loop_.at(pacer_->next_deadline(), [this](loop::TimePoint now) {
+        pacer_timer_ = 0;
+        on_pacer(now);
+    });
+}
+
+void WebRtcTransport::on_pacer(loop::TimePoint now) {
+    if (closed_ || !audio_) return;
+    const int due = pacer_->on_tick(now);
+    if (pacer_->skipped_now() > 0) audio_->skip_slots(static_cast<uint32_t>(pacer_->skipped_now()));
+    std::array<uint8_t, kMaxDatagram> buf;
+    const size_t room = buf.size() - srtp_rtp_overhead(srtp_out_->profile());
+    for (int i = 0; i < due; ++i) {
+        const size_t n = audio_->on_slot(now, std::span(buf).first(room));
+        if (n > 0) send_rtp(buf, n);
+    }
+    arm_pacer();
 }
 
 void WebRtcTransport::on_ice_state(IceState state) {
@@ -166,6 +221,7 @@ void WebRtcTransport::pump_dtls() {
         last_media_ = loop_.now().mono;
         media_timer_ = loop_.after(kMediaCheck, [this](loop::TimePoint now) { check_media(now); });
         schedule_rtcp();
+        start_pacing(loop_.now().mono);
     }
     if (dtls_->peer_closed()) return end("dtls_closed");
     arm_dtls_timer();
@@ -245,24 +301,17 @@ void WebRtcTransport::on_rtp(std::span<uint8_t> packet, size_t length) {
     ++stats_.packets_received;
     stats_.bytes_received += length;
     last_media_ = now;
-    if (h.payload_type != negotiated_->opus_payload_type) return; // DTMF: the audio engine's job
+    if (audio_) audio_->on_rtp(*parsed, now); // Opus and telephone-event
+    if (h.payload_type != negotiated_->opus_payload_type) return;
     if (!receiver_ || receiver_->ssrc() != h.ssrc) receiver_.emplace(h.ssrc, kOpusClock);
     receiver_->on_rtp(h.sequence, h.timestamp, now);
-    if (settings_.rtp_echo) echo(parsed->payload);
+    if (echo_out_) echo(parsed->payload);
 }
 
 void WebRtcTransport::echo(std::span<const uint8_t> payload) {
     std::array<uint8_t, kMaxDatagram> buf;
-    rtp::RtpHeader h{};
-    h.marker = !out_started_; // RFC 3551 §4.1: the first packet of a talkspurt
-    h.payload_type = negotiated_->opus_payload_type;
-    h.sequence = out_seq_++;
-    h.timestamp = out_ts_;
-    h.ssrc = local_.ssrc;
-    out_ts_ += kSamplesPer20Ms;
-    out_started_ = true;
     const size_t room = buf.size() - srtp_rtp_overhead(srtp_out_->profile());
-    size_t n = rtp::write_rtp(h, payload, std::span(buf).first(room));
+    size_t n = echo_out_->write(payload, false, std::span(buf).first(room));
     if (n == 0) return;
     send_rtp(buf, n);
 }
@@ -274,8 +323,6 @@ void WebRtcTransport::send_rtp(std::span<uint8_t> packet, size_t length) {
     if (ice_->send(packet.first(protected_len.value()))) {
         ++stats_.packets_sent;
         stats_.bytes_sent += protected_len.value();
-        ++sent_packets_;
-        sent_octets_ += static_cast<uint32_t>(length - rtp::kRtpHeaderSize);
     }
 }
 
@@ -296,6 +343,7 @@ void WebRtcTransport::on_rtcp(std::span<uint8_t> packet, size_t length) {
         if (auto rtt = rtp::rtt_from_report(r.block, now.wall)) {
             stats_.rtt_ms = std::chrono::duration<double, std::milli>(*rtt).count();
         }
+        if (audio_) audio_->on_remote_loss(r.block.fraction_lost);
     }
     if (compound->has_bye) end("rtcp_bye");
 }
@@ -305,9 +353,11 @@ void WebRtcTransport::on_rtcp(std::span<uint8_t> packet, size_t length) {
 void WebRtcTransport::schedule_rtcp() {
     rtp::RtcpIntervalInput in;
     in.members = 2;
-    in.senders = sent_packets_ > 0 ? 2 : 1;
+    const rtp::Packetizer* out = out_stream();
+    const bool we_sent = out && out->packets() > 0;
+    in.senders = we_sent ? 2 : 1;
     in.rtcp_bandwidth_bps = 0.05 * 32000; // 5 % of ~32 kbit/s (20 kbit/s Opus plus headers)
-    in.we_sent = sent_packets_ > 0;
+    in.we_sent = we_sent;
     in.avg_rtcp_size = 100;
     in.initial = rtcp_timer_ == 0 && stats_.packets_sent == 0;
     double u = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
@@ -335,12 +385,14 @@ void WebRtcTransport::send_rtcp(bool bye) {
         stats_.jitter_ms = receiver_->jitter() * 1000.0 / kOpusClock;
     }
     size_t n = 0;
-    if (sent_packets_ > 0) {
+    const rtp::Packetizer* stream = out_stream();
+    if (stream && stream->packets() > 0) {
         rtp::SenderInfo info;
         info.ntp_timestamp = rtp::to_ntp(now.wall);
-        info.rtp_timestamp = out_ts_;
-        info.packet_count = sent_packets_;
-        info.octet_count = sent_octets_;
+        info.rtp_timestamp = stream->next_timestamp();
+        // RFC 3550 §6.4.1: both counts wrap modulo 2^32.
+        info.packet_count = static_cast<uint32_t>(stream->packets());
+        info.octet_count = static_cast<uint32_t>(stream->payload_octets());
         n = rtp::write_sender_report(local_.ssrc, info, std::span(blocks).first(nblocks), out);
     } else {
         n = rtp::write_receiver_report(local_.ssrc, std::span(blocks).first(nblocks), out);
@@ -362,7 +414,28 @@ void WebRtcTransport::check_media(loop::TimePoint now) {
 }
 
 call::MediaStats WebRtcTransport::stats() const {
-    return stats_;
+    call::MediaStats s = stats_;
+    if (audio_) {
+        const media::CallAudioStats a = audio_->stats();
+        call::AudioStats& out = s.audio.emplace();
+        out.jitter_delay_ms = a.jitter.current_delay_ms;
+        out.jitter_target_ms = a.jitter.target_delay_ms;
+        out.late_packets = a.jitter.late;
+        out.lost_packets = a.jitter.lost;
+        out.fec_recovered = a.frames_fec;
+        out.concealed_ms = a.jitter.concealed_ms;
+        out.dtmf_digits = a.dtmf.digits;
+        out.frames_to_ai = a.frames_to_ai;
+        out.packets_ai = a.packets_ai;
+        out.packets_silence = a.packets_silence;
+        out.loss_hint_percent = a.loss_hint_percent;
+        if (pacer_) {
+            out.pacer_skipped_slots = pacer_->skipped();
+            out.pacer_max_late_ms =
+                std::chrono::duration<double, std::milli>(pacer_->max_lateness()).count();
+        }
+    }
+    return s;
 }
 
 void WebRtcTransport::close() {
@@ -376,6 +449,7 @@ void WebRtcTransport::close() {
     closed_ = true;
     stats_.state = ended_ ? stats_.state : "closed";
     cancel_timers();
+    if (backend_) backend_->close();
 }
 
 // The transport decided the call is over; the owner ends the session (which calls close()).

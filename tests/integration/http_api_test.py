@@ -347,6 +347,24 @@ def with_bridge(env, fn):
 
 
 @test
+def public_ip_replaces_the_private_ipv4_candidate_and_ipv6_is_gathered_too(_):
+    # 1:1 NAT (Janus's nat_1_1_mapping): PUBLIC_IP stands in for host addresses of its own
+    # family; ::1 has no public twin and is advertised as is. No traffic goes anywhere: the
+    # offer's candidate is not on loopback, so the bridge never pairs with it.
+    def run(b):
+        status, _, body = b.json("POST", "/sessions/nat1/webrtc", {"sdpOffer": OFFER})
+        check(status == 200, (status, body))
+        cands = re.findall(r"a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host", body["sdpAnswer"])
+        addrs = sorted(a for a, _ in cands)
+        check(addrs == ["203.0.113.7", "::1"], cands)
+        check("127.0.0.1" not in body["sdpAnswer"], "private address leaked")
+        check(all(10000 <= int(p) <= 10100 for _, p in cands), cands)
+        check("c=IN IP4 203.0.113.7\r\n" in body["sdpAnswer"], "c= line")
+        b.json("DELETE", "/sessions/nat1")
+    with_bridge({"PUBLIC_IP": "203.0.113.7", "ICE_BIND_ADDRESSES": "127.0.0.1,::1"}, run)
+
+
+@test
 def auth_on_protects_everything_but_health_and_metrics(_):
     def body(b):
         check(b.request("GET", "/health")[0] == 200, "health open")

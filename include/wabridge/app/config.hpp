@@ -42,6 +42,11 @@ struct Config {
     std::uint32_t session_max_seconds = 1800;
     std::uint32_t media_timeout_seconds = 20;
     std::uint32_t drain_seconds = 30;
+    std::uint32_t jitter_min_ms = 20;
+    std::uint32_t jitter_max_ms = 200;
+    std::uint32_t opus_complexity = 5;
+    std::uint32_t resampler_quality = 3;
+    std::int32_t echo_vad_threshold_dbfs = -45;
     std::uint32_t http_max_connections = 1024;
     std::uint32_t http_max_header_bytes = 16384;
     std::uint32_t http_max_headers = 100;

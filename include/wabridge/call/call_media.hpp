@@ -8,6 +8,18 @@
 
 namespace wabridge::call {
 
+// The audio engine's side of a call (absent in rtp-echo mode).
+struct AudioStats {
+    double jitter_delay_ms = 0, jitter_target_ms = 0;
+    uint64_t late_packets = 0, lost_packets = 0, fec_recovered = 0, concealed_ms = 0;
+    uint64_t dtmf_digits = 0;
+    uint64_t frames_to_ai = 0;
+    uint64_t packets_ai = 0, packets_silence = 0;
+    uint64_t pacer_skipped_slots = 0;
+    double pacer_max_late_ms = 0;
+    int loss_hint_percent = 0;
+};
+
 struct MediaStats {
     std::string state = "new"; // new, ice_checking, ice_connected, dtls_connected, failed, closed
     std::optional<double> ice_connected_ms; // since the session was created
@@ -20,6 +32,7 @@ struct MediaStats {
     uint64_t packets_lost = 0; // RFC 3550 cumulative, from our receiver stats
     double jitter_ms = 0;
     std::optional<double> rtt_ms;
+    std::optional<AudioStats> audio;
 };
 
 class CallMedia {

@@ -3,16 +3,23 @@
 // their first byte (RFC 7983): DTLS to the endpoint, SRTP/SRTCP to libsrtp. It ends the call
 // itself on ICE failure or timeout, DTLS failure or close_notify, RTCP BYE, or media timeout.
 // With rtp_echo on it is the `AI_BACKEND=rtp-echo` diagnostic: each received Opus payload is
-// sent back in our own RTP stream (our SSRC, sequence and timestamps).
+// sent back in our own RTP stream (our SSRC, sequence and timestamps). Otherwise the call's
+// audio engine (media::CallAudio) gets every RTP packet and, from DTLS up until the end, one
+// pacing slot every 20 ms (media::Pacer on absolute deadlines): exactly one packet per slot, AI
+// audio or silence.
 #pragma once
 
 #include "wabridge/app/metrics.hpp"
 #include "wabridge/call/call_media.hpp"
 #include "wabridge/crypto/certificate.hpp"
 #include "wabridge/loop/event_loop.hpp"
+#include "wabridge/media/ai_backend.hpp"
+#include "wabridge/media/call_audio.hpp"
+#include "wabridge/media/pacer.hpp"
 #include "wabridge/rtc/dtls_endpoint.hpp"
 #include "wabridge/rtc/ice_agent.hpp"
 #include "wabridge/rtc/srtp_session.hpp"
+#include "wabridge/rtp/packetizer.hpp"
 #include "wabridge/rtp/receiver_stats.hpp"
 #include "wabridge/sdp/answer.hpp"
 
@@ -31,6 +38,8 @@ struct TransportSettings {
     std::chrono::seconds ice_timeout{10};
     std::chrono::seconds media_timeout{20};
     bool rtp_echo = false;
+    media::JitterBufferSettings jitter;
+    int opus_complexity = 5;
 };
 
 class WebRtcTransport final : public call::CallMedia, private IceAgent::Listener {
@@ -49,8 +58,15 @@ public:
     // the certificate fingerprint, our SSRC and CNAME.
     const sdp::LocalTransport& local() const { return local_; }
 
-    // What the answer negotiated (DTLS role, payload types). Call once, right after answering.
-    void start(const sdp::NegotiatedAudio& negotiated);
+    // What the answer negotiated (DTLS role, payload types, bitrate). Call once, right after
+    // answering. Fails only when the audio engine cannot be built (libopus refused).
+    Result<bool, std::string> start(const sdp::NegotiatedAudio& negotiated);
+
+    // The audio engine (null in rtp-echo mode, and before start()). Its playout queue is where
+    // the backend puts AI audio.
+    media::CallAudio* audio() { return audio_.get(); }
+    // The AI side of the call; it lives as long as the transport and is closed with it.
+    void attach_backend(std::unique_ptr<media::AiBackend> backend);
 
     call::MediaStats stats() const override;
     void close() override;
@@ -71,6 +87,9 @@ private:
     void on_rtp(std::span<uint8_t> packet, size_t length);
     void on_rtcp(std::span<uint8_t> packet, size_t length);
     void echo(std::span<const uint8_t> payload);
+    void start_pacing(loop::TimePoint now);
+    void arm_pacer();
+    void on_pacer(loop::TimePoint now);
     void send_rtp(std::span<uint8_t> packet, size_t length);
     void send_rtcp(bool bye);
     void schedule_rtcp();
@@ -90,6 +109,10 @@ private:
     std::optional<SrtpSession> srtp_in_, srtp_out_;
     std::optional<rtp::ReceiverStats> receiver_;
     std::optional<sdp::NegotiatedAudio> negotiated_;
+    // Declared before backend_: the backend holds the engine's playout queue.
+    std::unique_ptr<media::CallAudio> audio_;
+    std::unique_ptr<media::AiBackend> backend_;
+    std::optional<media::Pacer> pacer_;
 
     call::MediaStats stats_;
     loop::TimePoint created_;
@@ -98,13 +121,15 @@ private:
     bool ended_ = false;
     bool closed_ = false;
     // setup_timer_ bounds ICE, then the DTLS handshake (TransportSettings::ice_timeout each).
-    loop::TimerId dtls_timer_ = 0, setup_timer_ = 0, media_timer_ = 0, rtcp_timer_ = 0;
+    loop::TimerId dtls_timer_ = 0, setup_timer_ = 0, media_timer_ = 0, rtcp_timer_ = 0,
+                  pacer_timer_ = 0;
 
-    // Our outgoing stream (RFC 3550 §5.1: random initial sequence and timestamp).
-    uint16_t out_seq_ = 0;
-    uint32_t out_ts_ = 0;
-    bool out_started_ = false;
-    uint32_t sent_packets_ = 0, sent_octets_ = 0;
+    // Our outgoing stream in rtp-echo mode (the audio engine has its own); RFC 3550 §5.1:
+    // random initial sequence and timestamp.
+    std::optional<rtp::Packetizer> echo_out_;
+    uint16_t first_seq_ = 0;
+    uint32_t first_ts_ = 0;
+    const rtp::Packetizer* out_stream() const;
     std::minstd_rand rng_;
 
     Counter& auth_failures_;
