@@ -3,6 +3,7 @@
 
     aiortc_caller.py --url http://127.0.0.1:PORT --call-id ID --seconds 10 --out result.json
                      [--token T] [--connect-timeout 15] [--raw-offer] [--mid audio]
+                     [--play speech.wav] [--record received.wav]
 
 Unlike pion_caller (ICE-lite, like WhatsApp), this caller runs aiortc's full ICE agent: it sends
 connectivity checks itself and, as the offerer, starts in the controlling role. Against a bridge
@@ -10,7 +11,10 @@ that is also a controlling full agent this exercises role-conflict resolution (4
 records the initial and final roles.
 
 It offers Opus only, reshaped to look like WhatsApp's media line (PT 111, WhatsApp's fmtp, mid
-"audio", a=ptime:20) unless --raw-offer. It sends real Opus: aiortc encodes a 440 Hz tone. Every
+"audio", a=ptime:20) unless --raw-offer. It sends real Opus: aiortc encodes a 440 Hz tone, or
+with --play the audio of a file (aiortc's MediaPlayer, paced in real time; the media ends with the
+file, --seconds still caps it). --record writes the decoded received audio to a WAV file (aiortc's
+MediaRecorder; frames as the jitter buffer delivers them, so lost packets shorten it). Every
 RTP payload it sends is recorded (hooking the DTLS transport just before SRTP protection), and
 every payload that comes back (hooking the RTP receiver) is matched byte for byte; the returned
 stream is checked for one SSRC, contiguous sequence numbers and a timestamp step of 960.
@@ -52,6 +56,7 @@ import urllib.request
 
 from av import AudioFrame
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.contrib.media import MediaPlayer, MediaRecorder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket, is_rtcp
 
@@ -323,9 +328,22 @@ async def run(args, res):
     loop = asyncio.get_running_loop()
     session_url = base + "/sessions/" + urllib.parse.quote(args.call_id, safe="")
     deleted = False
+    recorder = None
     try:
-        tone = ToneTrack()
-        transceiver = pc.addTransceiver(tone, direction="sendrecv")
+        if args.play:
+            if not os.path.isfile(args.play):
+                raise RuntimeError("--play: no such file: %s" % args.play)
+            player = MediaPlayer(args.play)
+            if player.audio is None:
+                raise RuntimeError("--play: no audio in %s" % args.play)
+            source = player.audio
+            res["play_file"] = args.play
+        else:
+            source = tone = ToneTrack()
+        if args.record:
+            recorder = MediaRecorder(args.record)
+            res["record_file"] = args.record
+        transceiver = pc.addTransceiver(source, direction="sendrecv")
         if not args.raw_offer:
             caps = RTCRtpSender.getCapabilities("audio")
             transceiver.setCodecPreferences([c for c in caps.codecs if c.mimeType.lower() == "audio/opus"])
@@ -354,6 +372,11 @@ async def run(args, res):
 
         @pc.on("track")
         def _track(track):
+            if recorder is not None and track.kind == "audio":
+                recorder.addTrack(track)
+                asyncio.ensure_future(recorder.start())
+                return
+
             async def drain():
                 try:
                     while True:
@@ -439,14 +462,27 @@ async def run(args, res):
             raise RuntimeError("not connected after %.1f s (ICE %s, connection %s)" % (
                 args.connect_timeout, pc.iceConnectionState, pc.connectionState))
 
-        # Media: aiortc started sending when DTLS came up; let it run for --seconds.
-        await asyncio.sleep(args.seconds)
-        tone.enabled.clear()
+        # Media: aiortc started sending when DTLS came up; let it run for --seconds (or, with
+        # --play, until the file ends).
+        media_start = time.monotonic()
+        if args.play:
+            while source.readyState == "live" and time.monotonic() - media_start < args.seconds:
+                await asyncio.sleep(0.02)
+            source.stop()
+            res["play_seconds"] = round(time.monotonic() - media_start, 3)
+        else:
+            await asyncio.sleep(args.seconds)
+            tone.enabled.clear()
         await asyncio.sleep(args.grace)
         check.fill(res)
         if pc.connectionState != "connected":
             raise RuntimeError("connection %s during media" % pc.connectionState)
     finally:
+        if recorder is not None:
+            try:
+                await recorder.stop()
+            except Exception as exc:  # noqa: BLE001
+                log.warning("recorder stop failed: %s", exc)
         if not args.no_delete:
             try:
                 status, _ = await loop.run_in_executor(None, http, "DELETE", session_url, args.token, None)
@@ -475,6 +511,8 @@ def main():
     ap.add_argument("--offer-out")
     ap.add_argument("--answer-out")
     ap.add_argument("--no-delete", action="store_true")
+    ap.add_argument("--play", help="send this audio file (WAV or anything FFmpeg reads) instead of the tone")
+    ap.add_argument("--record", help="write the decoded received audio to this WAV file")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,

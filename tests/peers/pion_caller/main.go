@@ -5,6 +5,8 @@
 // rtcp-mux, BUNDLE with mid "audio", and one UDP4 host candidate, on 127.0.0.1 only.
 //
 //	pion_caller -url http://127.0.0.1:8080 -call-id ID -seconds 10 -out result.json [-token T]
+//	            [-play in.ogg] [-record out.ogg] [-timeline t.json]
+//	            [-loss 0.05 -delay 30ms -jitter 20ms -seed 1]
 //
 // It POSTs the offer to /sessions/{callId}/webrtc, applies the answer, measures ICE and DTLS
 // connection times from the POST, then sends 20 ms RTP packets whose synthetic Opus payloads
@@ -13,6 +15,11 @@
 // stream: one SSRC, contiguous sequence numbers, timestamps advancing by 960. It writes a JSON
 // result and exits 0 when the call was set up and the media exchange ran; it judges no
 // thresholds. Finally it DELETEs the session.
+//
+// With -play the payloads are the packets of an Ogg Opus file instead (real speech, see
+// opus_ogg.go); -record writes what comes back as an Ogg Opus file on the sender's RTP timeline;
+// -timeline writes every packet's arrival and send time (timeline.go); -loss/-delay/-jitter
+// impair what we send (impair.go). max_gap_ms reports the longest silence on the wire.
 package main
 
 import (
@@ -90,6 +97,36 @@ type Result struct {
 	HTTPStatus            int      `json:"http_status"`
 	DeleteStatus          int      `json:"delete_status"`
 	Error                 string   `json:"error"`
+
+	// Receive timing, in ms since our side of DTLS came up (see timeline.go).
+	RecvPackets     int      `json:"recv_packets"`
+	FirstRecvMs     *float64 `json:"first_recv_ms"`
+	MaxGapMs        *float64 `json:"max_gap_ms"`         // first arrival .. hang-up
+	MaxGapSendingMs *float64 `json:"max_gap_sending_ms"` // first arrival .. our last send
+	LastSendMs      *float64 `json:"last_send_ms"`
+	HangupMs        *float64 `json:"hangup_ms"`
+	// Impairment of what we send (-loss, -delay, -jitter, -seed).
+	PacketsGenerated int           `json:"packets_generated"`
+	PacketsDropped   int           `json:"packets_dropped"`
+	PacketsReordered int           `json:"packets_reordered"`
+	Impairment       *impairReport `json:"impairment,omitempty"`
+	// -play and -record.
+	PlayFile      string  `json:"play_file,omitempty"`
+	PlayPackets   int     `json:"play_packets"`
+	PlayPreSkip   int     `json:"play_pre_skip"`
+	RecordFile    string  `json:"record_file,omitempty"`
+	RecordPackets int     `json:"record_packets"`
+	RecordFilled  int     `json:"record_filled"`
+	RecordLate    int     `json:"record_late"`
+	RecordSkipped int     `json:"record_skipped"`
+	RecordFirstTS *uint32 `json:"record_first_ts"`
+}
+
+type impairReport struct {
+	Loss     float64 `json:"loss"`
+	DelayMs  float64 `json:"delay_ms"`
+	JitterMs float64 `json:"jitter_ms"`
+	Seed     int64   `json:"seed"`
 }
 
 type options struct {
@@ -108,6 +145,10 @@ type options struct {
 	verbose   bool
 	noDelete  bool
 	wrongFP   bool
+	play      string
+	record    string
+	timeline  string
+	impair    impairConfig
 }
 
 func main() {
@@ -127,6 +168,13 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
 	flag.BoolVar(&o.noDelete, "no-delete", false, "do not DELETE the session at the end")
 	flag.BoolVar(&o.wrongFP, "wrong-fingerprint", false, "advertise a sha-256 fingerprint that is not our certificate's (the bridge must refuse DTLS)")
+	flag.StringVar(&o.play, "play", "", "send this Ogg Opus file's packets (20 ms each, one per page: opusenc --framesize 20 --max-delay 20) instead of synthetic payloads; stop at its end")
+	flag.StringVar(&o.record, "record", "", "write the received Opus packets to this Ogg Opus file, on the sender's RTP timeline")
+	flag.StringVar(&o.timeline, "timeline", "", "write per-packet arrival and send times (ms since DTLS up) to this JSON file")
+	flag.Float64Var(&o.impair.loss, "loss", 0, "drop each packet we send with this probability (0..1)")
+	flag.DurationVar(&o.impair.delay, "delay", 0, "send each packet this long after its slot")
+	flag.DurationVar(&o.impair.jitter, "jitter", 0, "add a uniform delay in [-jitter, +jitter] to each packet (reorders when larger than 20ms)")
+	flag.Int64Var(&o.impair.seed, "seed", 1, "seed of the impairment's random draws")
 	flag.Parse()
 
 	res := &Result{Mid: o.mid, OfferMunging: []string{}, ReturnedSSRCs: []uint32{}, ReturnedPayloadTypes: []int{},
@@ -214,6 +262,45 @@ func run(o *options, res *Result) error {
 	if err != nil {
 		return err
 	}
+	if o.impair.loss < 0 || o.impair.loss > 1 || o.impair.delay < 0 || o.impair.jitter < 0 {
+		return errors.New("-loss must be in 0..1, -delay and -jitter not negative")
+	}
+	if o.impair.active() {
+		res.Impairment = &impairReport{Loss: o.impair.loss, DelayMs: float64(o.impair.delay.Microseconds()) / 1000,
+			JitterMs: float64(o.impair.jitter.Microseconds()) / 1000, Seed: o.impair.seed}
+	}
+	var play *oggOpusFile
+	if o.play != "" {
+		if play, err = loadOggOpus(o.play); err != nil {
+			return err
+		}
+		res.PlayFile, res.PlayPackets, res.PlayPreSkip = o.play, len(play.packets), play.preSkip
+	}
+	var rec *recorder
+	var recMu sync.Mutex
+	if o.record != "" {
+		f, err := os.Create(o.record)
+		if err != nil {
+			return fmt.Errorf("-record: %w", err)
+		}
+		var serial [4]byte
+		_, _ = rand.Read(serial[:])
+		rec = newRecorder(f, binary.BigEndian.Uint32(serial[:]), 1)
+		res.RecordFile = o.record
+		defer func() {
+			recMu.Lock()
+			defer recMu.Unlock()
+			if err := rec.Close(); err != nil {
+				fmt.Fprintln(os.Stderr, "pion_caller: -record:", err)
+			}
+			_ = f.Close()
+			res.RecordPackets, res.RecordFilled, res.RecordLate, res.RecordSkipped = rec.Packets, rec.Filled, rec.Late, rec.Skipped
+			if rec.started {
+				ts0 := rec.firstTS
+				res.RecordFirstTS = &ts0
+			}
+		}()
+	}
 	logf := func(format string, a ...interface{}) {
 		if o.verbose {
 			fmt.Fprintf(os.Stderr, "pion_caller: "+format+"\n", a...)
@@ -292,6 +379,7 @@ func run(o *options, res *Result) error {
 	// controlled agent selects a pair only when the remote nominates it) and the DTLS transport
 	// state. The aggregated states are only reported (pion_ice_state, pion_pc_state).
 	tk := &tracker{connected: make(chan struct{}), failed: make(chan string, 1)}
+	tm := &timing{}     // receive and send times, ms since DTLS up (timeline.go)
 	markICE := func() { // caller holds tk.mu
 		if !tk.iceOK && !tk.start.IsZero() {
 			tk.iceOK = true
@@ -334,6 +422,7 @@ func run(o *options, res *Result) error {
 			if !tk.dtlsOK && !tk.start.IsZero() {
 				tk.dtlsOK = true
 				tk.dtlsAt = time.Since(tk.start)
+				tm.setT0(tk.start.Add(tk.dtlsAt)) // before any SRTP packet can be delivered
 				tk.once.Do(func() { close(tk.connected) })
 			}
 		case webrtc.DTLSTransportStateFailed:
@@ -342,6 +431,9 @@ func run(o *options, res *Result) error {
 	})
 
 	an := newAnalyzer()
+	if play != nil {
+		an.setPlay(play.packets)
+	}
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		logf("remote track ssrc=%d pt=%d codec=%s", t.SSRC(), t.PayloadType(), t.Codec().MimeType)
 		for {
@@ -349,7 +441,14 @@ func run(o *options, res *Result) error {
 			if err != nil {
 				return
 			}
-			an.add(p, time.Now())
+			now := time.Now()
+			tm.onReceive(now, p.SequenceNumber, p.Timestamp, len(p.Payload), p.PayloadType, p.SSRC)
+			an.add(p, now)
+			if rec != nil && p.PayloadType == opusPT {
+				recMu.Lock()
+				rec.Add(p.SSRC, p.Timestamp, p.Payload)
+				recMu.Unlock()
+			}
 		}
 	})
 
@@ -488,50 +587,165 @@ func run(o *options, res *Result) error {
 	}
 	an.setNonce(nonce)
 	total := int(o.seconds * 50)
+	if play != nil && len(play.packets) < total {
+		total = len(play.packets) // the file ends the media; -seconds still caps it
+	}
 	var seqBase [2]byte
 	var tsBase [4]byte
 	_, _ = rand.Read(seqBase[:])
 	_, _ = rand.Read(tsBase[:])
 	seq := binary.BigEndian.Uint16(seqBase[:])
 	ts := binary.BigEndian.Uint32(tsBase[:])
+
+	var plan *impairPlan
+	var sched *delayScheduler
+	if o.impair.active() {
+		plan = newImpairPlan(o.impair)
+		if o.impair.delay > 0 || o.impair.jitter > 0 {
+			sched = newDelayScheduler()
+		}
+	}
+	var sendMu sync.Mutex // sent and sendErr, also written by the scheduler goroutine
+	var sendErr error
+	sent, nDropped := 0, 0
+	send := func(pkt *rtp.Packet, counter uint32, slot int) {
+		now := time.Now()
+		an.noteSent(counter, now)
+		err := track.WriteRTP(pkt)
+		tm.onSent(now, slot)
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		if err != nil {
+			if sendErr == nil {
+				sendErr = fmt.Errorf("write RTP: %w", err)
+			}
+			return
+		}
+		sent++
+	}
+	failed := func() bool {
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		select {
+		case why := <-tk.failed:
+			if sendErr == nil {
+				sendErr = errors.New("during media: " + why)
+			}
+		default:
+		}
+		return sendErr != nil
+	}
+
 	mediaStart := time.Now()
 	an.setMediaStart(mediaStart)
-	var sendErr error
-	sent := 0
+	generated := 0
 	for i := 0; i < total; i++ {
-		if d := time.Until(mediaStart.Add(time.Duration(i) * 20 * time.Millisecond)); d > 0 {
+		slotAt := mediaStart.Add(time.Duration(i) * 20 * time.Millisecond)
+		if d := time.Until(slotAt); d > 0 {
 			time.Sleep(d)
+		}
+		var payload []byte
+		if play != nil {
+			payload = play.packets[i]
+		} else {
+			payload = makePayload(nonce, uint32(i))
 		}
 		pkt := &rtp.Packet{
 			Header: rtp.Header{
 				Version: 2, Marker: i == 0, PayloadType: opusPT,
 				SequenceNumber: seq, Timestamp: ts,
 			},
-			Payload: makePayload(nonce, uint32(i)),
+			Payload: payload,
 		}
-		an.noteSent(uint32(i), time.Now())
-		if err := track.WriteRTP(pkt); err != nil {
-			sendErr = fmt.Errorf("write RTP: %w", err)
-			break
+		drop, after := false, time.Duration(0)
+		if plan != nil {
+			drop, after = plan.next()
 		}
-		sent++
+		slot := tm.onGenerate(slotAt, i, seq, ts, len(payload), drop)
+		generated++
+		switch {
+		case drop:
+			nDropped++
+		case sched != nil:
+			counter := uint32(i)
+			sched.Schedule(slotAt.Add(after), i, func() { send(pkt, counter, slot) })
+		default:
+			send(pkt, uint32(i), slot)
+		}
 		seq++
 		ts += samplesPer20ms
-		select {
-		case why := <-tk.failed:
-			sendErr = errors.New("during media: " + why)
-		default:
-		}
-		if sendErr != nil {
+		if failed() {
 			break
 		}
 	}
+	if sched != nil {
+		sched.Close() // every delayed packet has gone out
+		res.PacketsReordered = sched.Reorders
+	}
+	res.PacketsGenerated, res.PacketsDropped = generated, nDropped
+	sendMu.Lock()
 	res.PacketsSent = sent
-	if sendErr == nil {
+	err = sendErr
+	sendMu.Unlock()
+	if err == nil {
 		time.Sleep(o.grace)
 	}
-	an.fill(res, sent)
-	return sendErr
+	hangup := time.Now()
+	an.fill(res, sent, generated)
+	fillTiming(res, tm, hangup, play, rec, &recMu, o.timeline)
+	return err
+}
+
+// fillTiming puts the receive timing in the result and writes the -timeline file.
+func fillTiming(res *Result, tm *timing, hangup time.Time, play *oggOpusFile, rec *recorder, recMu *sync.Mutex, path string) {
+	tm.mu.Lock()
+	received := append([]recvEvent(nil), tm.received...)
+	sentList := append([]sendEvent(nil), tm.sent...)
+	hang := tm.rel(hangup)
+	var lastSend *float64
+	if !tm.lastSend.IsZero() {
+		lastSend = round3(tm.rel(tm.lastSend))
+	}
+	tm.mu.Unlock()
+	res.RecvPackets = len(received)
+	res.HangupMs, res.LastSendMs = round3(hang), lastSend
+	if len(received) > 0 {
+		res.FirstRecvMs = round3(received[0].T)
+	}
+	if g, ok := maxGap(received, hang); ok {
+		res.MaxGapMs = round3(g)
+	}
+	if lastSend != nil {
+		if g, ok := maxGap(received, *lastSend); ok {
+			res.MaxGapSendingMs = round3(g)
+		}
+	}
+	if path == "" {
+		return
+	}
+	tl := &Timeline{T0: "our side of DTLS connected", DTLSUpMs: res.DTLSConnectedMs, HangupMs: res.HangupMs,
+		LastSendMs: lastSend, Received: received, Sent: sentList}
+	if tl.Received == nil {
+		tl.Received = []recvEvent{}
+	}
+	if tl.Sent == nil {
+		tl.Sent = []sendEvent{}
+	}
+	if play != nil {
+		p := play.preSkip
+		tl.PlayPreSkip = &p
+	}
+	if rec != nil {
+		recMu.Lock()
+		if rec.started {
+			ts0 := rec.firstTS
+			tl.RecordTS0 = &ts0
+		}
+		recMu.Unlock()
+	}
+	if err := writeTimeline(path, tl); err != nil {
+		fmt.Fprintln(os.Stderr, "pion_caller: -timeline:", err)
+	}
 }
 
 // makePayload builds a 60-byte Opus-shaped frame: TOC, magic, nonce, counter, filler.
@@ -572,6 +786,8 @@ type analyzer struct {
 	seqReorder int
 	tsBad      int
 	pairs      int
+	// -play: payload -> the counters of the packets that carry it (silence frames repeat).
+	play map[string][]uint32
 }
 
 func newAnalyzer() *analyzer {
@@ -582,6 +798,17 @@ func (a *analyzer) setNonce(n [4]byte) {
 	a.mu.Lock()
 	a.nonce, a.haveNonce = n, true
 	a.mu.Unlock()
+}
+
+// setPlay switches echo recognition from the synthetic payloads to the file's packets: a
+// received payload equal to one of them is the echo of the first such packet not yet echoed.
+func (a *analyzer) setPlay(packets [][]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.play = map[string][]uint32{}
+	for i, p := range packets {
+		a.play[string(p)] = append(a.play[string(p)], uint32(i))
+	}
 }
 
 func (a *analyzer) setMediaStart(t time.Time) {
@@ -634,6 +861,16 @@ func (a *analyzer) add(p *rtp.Packet, now time.Time) {
 	}
 	// Is it one of ours?
 	pl := p.Payload
+	if a.play != nil {
+		for _, c := range a.play[string(pl)] {
+			if sentAt, ok := a.sentAt[c]; ok && !a.echoed[c] {
+				a.noteEcho(c, sentAt, now)
+				return
+			}
+		}
+		a.nonEcho++
+		return
+	}
 	if !a.haveNonce || len(pl) < 13 || pl[0] != tocSilkWB20 || !bytes.Equal(pl[1:5], payloadMagic[:]) ||
 		!bytes.Equal(pl[5:9], a.nonce[:]) {
 		a.nonEcho++
@@ -648,6 +885,10 @@ func (a *analyzer) add(p *rtp.Packet, now time.Time) {
 	if a.echoed[counter] {
 		return // duplicate
 	}
+	a.noteEcho(counter, sentAt, now)
+}
+
+func (a *analyzer) noteEcho(counter uint32, sentAt, now time.Time) {
 	a.echoed[counter] = true
 	a.latencies = append(a.latencies, float64(now.Sub(sentAt).Microseconds())/1000.0)
 	if !a.gotEcho {
@@ -656,7 +897,9 @@ func (a *analyzer) add(p *rtp.Packet, now time.Time) {
 	}
 }
 
-func (a *analyzer) fill(res *Result, sent int) {
+// fill reports the echo counts: echo_ratio over the packets sent, missing_counters over every
+// packet generated (so packets dropped by -loss are listed too).
+func (a *analyzer) fill(res *Result, sent, generated int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	res.PacketsReceived = a.received
@@ -666,7 +909,7 @@ func (a *analyzer) fill(res *Result, sent int) {
 	}
 	res.NonEchoPackets = a.nonEcho
 	res.MissingCounters = []uint32{}
-	for c := uint32(0); c < uint32(sent) && len(res.MissingCounters) < 20; c++ {
+	for c := uint32(0); c < uint32(generated) && len(res.MissingCounters) < 20; c++ {
 		if !a.echoed[c] {
 			res.MissingCounters = append(res.MissingCounters, c)
 		}
