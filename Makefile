@@ -96,7 +96,7 @@ test: deps
 	@$(MAKE) --no-print-directory check
 
 # The WhatsApp-shaped ICE-lite caller, built offline from Debian's pion sources (GOPATH mode).
-$(OUT)/pion_caller: tests/peers/pion_caller/main.go tools/build_pion_caller.sh
+$(OUT)/pion_caller: $(filter-out %_test.go,$(wildcard tests/peers/pion_caller/*.go)) tools/build_pion_caller.sh
 	tools/build_pion_caller.sh $@
 
 check: $(OUT)/wabridge $(OUT)/unit_tests $(OUT)/pion_caller $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
@@ -112,6 +112,7 @@ bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge $(OUT)/pion_calle
 	$(OUT)/bench_micro --benchmark_min_time=0.5
 	bench/run_http_bench.sh $(OUT)
 	bench/run_connect_bench.sh $(OUT) 50
+	bench/run_audio_bench.sh $(OUT) 10 20
 
 run: deps
 	@$(MAKE) --no-print-directory $(OUT)/wabridge

@@ -75,7 +75,19 @@ WebRtcTransport::WebRtcTransport(loop::EventLoop& loop, const Certificate& certi
                                  "Media datagrams that did not parse (RTP, RTCP or unknown)"))
     , fingerprint_mismatches_(
           metrics.counter("wabridge_dtls_fingerprint_mismatches_total",
-                          "DTLS peers whose certificate did not match the SDP fingerprint")) {
+                          "DTLS peers whose certificate did not match the SDP fingerprint"))
+    , audio_lost_(metrics.counter("wabridge_audio_lost_packets_total",
+                                  "Caller audio packets the jitter buffer declared lost"))
+    , audio_late_(metrics.counter("wabridge_audio_late_packets_total",
+                                  "Caller audio packets that arrived after their playout slot"))
+    , audio_fec_(metrics.counter("wabridge_audio_fec_recovered_total",
+                                 "Lost caller frames rebuilt from the next packet's in-band FEC"))
+    , audio_concealed_ms_(metrics.counter("wabridge_audio_concealed_ms_total",
+                                          "Milliseconds of caller audio concealed (PLC)"))
+    , pacer_skipped_(metrics.counter("wabridge_pacer_skipped_slots_total",
+                                     "20 ms send slots skipped because the loop was late"))
+    , dtmf_digits_(
+          metrics.counter("wabridge_dtmf_digits_total", "DTMF key presses received (RFC 4733)")) {
     local_ = new_local_transport(certificate, {});
     uint32_t seed = 0;
     openssl::random_bytes(&seed, sizeof seed);
@@ -370,7 +382,24 @@ void WebRtcTransport::schedule_rtcp() {
                               });
 }
 
+void WebRtcTransport::publish_audio_metrics() {
+    const auto now = stats();
+    if (!now.audio) return;
+    const call::AudioStats& a = *now.audio;
+    auto add = [](Counter& c, uint64_t current, uint64_t& published) {
+        if (current > published) c.inc(current - published);
+        published = current;
+    };
+    add(audio_lost_, a.lost_packets, published_.lost_packets);
+    add(audio_late_, a.late_packets, published_.late_packets);
+    add(audio_fec_, a.fec_recovered, published_.fec_recovered);
+    add(audio_concealed_ms_, a.concealed_ms, published_.concealed_ms);
+    add(pacer_skipped_, a.pacer_skipped_slots, published_.pacer_skipped_slots);
+    add(dtmf_digits_, a.dtmf_digits, published_.dtmf_digits);
+}
+
 void WebRtcTransport::send_rtcp(bool bye) {
+    publish_audio_metrics();
     if (!srtp_out_ || (closed_ && !bye)) return;
     std::array<uint8_t, kMaxDatagram> buf;
     const size_t room = buf.size() - srtcp_overhead(srtp_out_->profile());

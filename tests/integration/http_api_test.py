@@ -14,21 +14,13 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
+from bridge_process import free_port, run_case  # noqa: E402
 
 BINARY = sys.argv[1] if len(sys.argv) > 1 else "build/wabridge"
 DATA = "tests/data/sdp/whatsapp/"
 OFFER = open(DATA + "wa-offer-01.sdp").read()
 OFFER2 = open(DATA + "wa-offer-02.sdp").read()
 PARTIAL = open(DATA + "wa-offer-04-partial.sdp").read()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Bridge:
@@ -502,15 +494,10 @@ def main():
     passed = failed = 0
     for fn in TESTS:
         name = fn.__name__.replace("_", " ")
-        try:
-            fn(shared)
-            print("ok - " + name)
+        if run_case(name, fn, shared):
             passed += 1
-        except Exception:
-            print("not ok - " + name)
-            traceback.print_exc(file=sys.stdout)
+        else:
             failed += 1
-        sys.stdout.flush()
     code, err = shared.stop()
     if code != 0:
         print("not ok - shared bridge exited %s" % code)

@@ -10,13 +10,11 @@ seconds and counts what comes back. Printed as `ok - name` lines and a closing
 """
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
+import bridge_process  # noqa: E402
 import urllib.request
 
 ARG = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -25,32 +23,11 @@ BUILD = os.path.dirname(ARG) if os.path.basename(ARG) == "wabridge" else ARG
 SECONDS = int(os.environ.get("WEBRTC_TEST_SECONDS", "10"))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def start_bridge(**extra):
-    port = free_port()
-    env = dict(os.environ)
-    for k in ("BRIDGE_API_TOKEN", "OPENAI_API_KEY", "PUBLIC_IP"):
-        env.pop(k, None)
-    env.update({"PORT": str(port), "BIND_ADDRESS": "127.0.0.1", "ICE_BIND_ADDRESSES": "127.0.0.1",
-                "AI_BACKEND": "rtp-echo", "LOG_FORMAT": "json", "DRAIN_SECONDS": "1",
-                "RTP_PORT_MIN": "30000", "RTP_PORT_MAX": "30200", "MEDIA_TIMEOUT_SECONDS": "3"})
-    env.update({k: str(v) for k, v in extra.items()})
-    proc = subprocess.Popen([os.path.join(BUILD, "wabridge")], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("bridge did not start: " + proc.stderr.read())
+    settings = {"AI_BACKEND": "rtp-echo", "RTP_PORT_MIN": "30000", "RTP_PORT_MAX": "30200",
+                "MEDIA_TIMEOUT_SECONDS": "3"}
+    settings.update(extra)
+    return bridge_process.start_bridge(os.path.join(BUILD, "wabridge"), **settings)
 
 
 def get_json(port, path):
@@ -198,22 +175,11 @@ def main():
                    test_wrong_dtls_fingerprint_ends_the_call,
                    test_unreachable_peer_ends_with_an_ice_reason, test_metrics_after_calls):
             name = fn.__name__.replace("_", " ")
-            try:
-                fn(port, tmp)
-                print("ok - " + name)
+            if bridge_process.run_case(name, fn, port, tmp):
                 passed += 1
-            except Exception:
-                print("not ok - " + name)
-                traceback.print_exc(file=sys.stdout)
+            else:
                 failed += 1
-            sys.stdout.flush()
-    proc.send_signal(signal.SIGTERM)
-    try:
-        code = proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        code = -9
-    err = proc.stderr.read()
+    code, err = bridge_process.stop_bridge(proc)
     if code != 0:
         print("not ok - bridge exit status %s" % code)
         print(err[-3000:])

@@ -136,6 +136,17 @@ private:
     Counter& replays_;
     Counter& malformed_;
     Counter& fingerprint_mismatches_;
+
+    // Process-wide audio counters, fed with each call's increments at every RTCP report and at
+    // close (so they move while calls run, not just when they end).
+    void publish_audio_metrics();
+    call::AudioStats published_{};
+    Counter& audio_lost_;
+    Counter& audio_late_;
+    Counter& audio_fec_;
+    Counter& audio_concealed_ms_;
+    Counter& pacer_skipped_;
+    Counter& dtmf_digits_;
 };
 
 } // namespace wabridge::rtc
