@@ -204,9 +204,11 @@ Result<RtcpCompound, RtcpError> parse_rtcp(std::span<const uint8_t> datagram) {
         // including the header and any padding".
         const size_t length = (size_t{load_be16(h + 2)} + 1) * 4;
         if (length > size - offset) return err(RtcpError::bad_length);
-        // RFC 3550 §A.2: "The payload type field of the first RTCP packet in a compound packet
-        // must be equal to SR or RR."
-        if (offset == 0 && type != kRtcpSr && type != kRtcpRr) {
+        // RFC 3550 §A.2 wants a compound packet to start with an SR or RR, but RFC 5506 §3
+        // (reduced-size RTCP) lets a peer send a lone BYE or feedback packet, and WebRTC stacks
+        // do (pion sends its BYE alone). So the first packet only has to be a defined RTCP type
+        // (200..207: SR, RR, SDES, BYE, APP, RTPFB, PSFB, XR), which still tells RTCP from noise.
+        if (offset == 0 && (type < kRtcpSr || type > kRtcpLastKnownType)) {
             return err(RtcpError::bad_first_packet);
         }
         const bool last = offset + length == size;

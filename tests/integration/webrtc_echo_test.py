@@ -157,6 +157,71 @@ def test_unreachable_peer_ends_with_an_ice_reason(port, tmp):
     check(session["durationSeconds"] <= 11, session)
 
 
+def pion(port, tmp, call_id, *flags, timeout=40):
+    out = os.path.join(tmp, call_id + ".json")
+    return run_caller([os.path.join(BUILD, "pion_caller"), "-url", "http://127.0.0.1:%d" % port,
+                       "-call-id", call_id, "-out", out] + list(flags), out, timeout)
+
+
+def test_rtcp_reports_flow_both_ways(port, tmp):
+    # RFC 3550 §6.4: the bridge sends SR (it sends media) with a report block about the caller's
+    # stream and its SDES CNAME; pion's interceptors send theirs. Both sides compute the round
+    # trip from LSR/DLSR, and on loopback it is well under a millisecond or so.
+    answer = os.path.join(tmp, "rtcp-answer.sdp")
+    _, result = pion(port, tmp, "pion-rtcp", "-seconds", "8", "-answer-out", answer)
+    check(result.get("ok") is True, result)
+    r = result["rtcp"]
+    print("# pion-rtcp: pion saw %r" % r)
+    cname = [l.split("cname:")[1].strip() for l in open(answer).read().splitlines() if "cname:" in l]
+    check(r["sender_reports"] >= 1 and r["malformed"] == 0, r)
+    check(r["cnames"] == cname, (r["cnames"], cname))
+    check(r["blocks_about_us"] >= 1 and r["max_fraction_lost"] == 0 and r["last_cumulative_lost"] == 0, r)
+    check(r["max_jitter"] < 48 * 5, r)  # under 5 ms at 48 kHz on loopback
+    check(r["rtt_ms"] is not None and 0 <= r["rtt_ms"] < 20, r)
+    check(r["sr_packet_count"] >= 100, r)  # SR counts our packets: the pacer sends 50/s
+    media = get_json(port, "/sessions/pion-rtcp")["session"]["media"]
+    print("# pion-rtcp: bridge rttMs=%s jitterMs=%s packetsLost=%s" % (media["rttMs"], media["jitterMs"], media["packetsLost"]))
+    check(media["rttMs"] is not None and 0 <= media["rttMs"] < 20, media)
+    check(media["jitterMs"] < 5 and media["packetsLost"] == 0, media)
+
+
+def test_caller_rtcp_bye_ends_the_call(port, tmp):
+    _, result = pion(port, tmp, "pion-bye", "-seconds", "1", "-grace", "200ms", "-send-bye", "-no-delete")
+    check(result.get("ok") is True and result.get("sent_bye") is True, result)
+    session = wait_ended(port, "pion-bye", 5)
+    print("# pion-bye: %s" % session["endReason"])
+    check(session["endReason"] == "rtcp_bye", session)
+
+
+def test_caller_going_silent_ends_with_media_timeout(port, tmp):
+    # RTP stops after 1 s but the caller keeps the connection (no BYE, no close_notify) for 6 s:
+    # MEDIA_TIMEOUT_SECONDS=3 must end the call first.
+    _, result = pion(port, tmp, "pion-silent", "-seconds", "1", "-grace", "6s", "-no-delete")
+    check(result.get("ok") is True, result)
+    session = wait_ended(port, "pion-silent", 2)
+    print("# pion-silent: %s after %.1f s" % (session["endReason"], session["durationSeconds"]))
+    check(session["endReason"] == "media_timeout", session)
+    check(3 <= session["durationSeconds"] - 1 <= 5.5, session)
+
+
+def test_ipv6_call_on_loopback(_port, tmp):
+    # IPv6 end to end: a bridge with ICE on ::1 only, the full-ICE aiortc caller on ::1 (pion's
+    # ICE refuses ::1 as an "IPv4-compatible" address, so it cannot take this one).
+    proc6, port6 = start_bridge(ICE_BIND_ADDRESSES="::1", RTP_PORT_MIN="30300", RTP_PORT_MAX="30350")
+    try:
+        out = os.path.join(tmp, "aiortc-v6.json")
+        _, result = run_caller([sys.executable, "tests/peers/aiortc_caller.py", "--url",
+                                "http://127.0.0.1:%d" % port6, "--call-id", "v6-1", "--seconds", "3",
+                                "--ipv6", "--out", out], out, 40)
+        print("# aiortc over ::1: pair %s, echo ratio %s" % (result.get("selected_pair"), result.get("echo_ratio")))
+        check(result.get("ok") is True and result.get("echo_ratio", 0) >= 0.95, result)
+        check([c.split()[4] for c in result["answer_candidates"]] == ["::1"], result["answer_candidates"])
+        check(result["selected_pair"].startswith("::1:") and " <-> ::1:" in result["selected_pair"], result)
+    finally:
+        code, err = bridge_process.stop_bridge(proc6)
+        check(code == 0, "IPv6 bridge exit %s: %s" % (code, err[-1000:]))
+
+
 def test_metrics_after_calls(port, tmp):
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
         text = r.read().decode()
@@ -173,7 +238,10 @@ def main():
         for fn in (test_pion_lite_caller, test_aiortc_full_ice_caller,
                    test_caller_hanging_up_without_delete_ends_the_session,
                    test_wrong_dtls_fingerprint_ends_the_call,
-                   test_unreachable_peer_ends_with_an_ice_reason, test_metrics_after_calls):
+                   test_unreachable_peer_ends_with_an_ice_reason, test_rtcp_reports_flow_both_ways,
+                   test_caller_rtcp_bye_ends_the_call,
+                   test_caller_going_silent_ends_with_media_timeout, test_ipv6_call_on_loopback,
+                   test_metrics_after_calls):
             name = fn.__name__.replace("_", " ")
             if bridge_process.run_case(name, fn, port, tmp):
                 passed += 1

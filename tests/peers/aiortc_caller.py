@@ -60,7 +60,8 @@ from aiortc.contrib.media import MediaPlayer, MediaRecorder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket, is_rtcp
 
-LOOPBACK = "127.0.0.1"
+LOOPBACK = "127.0.0.1"  # the bridge's HTTP API
+MEDIA_IP = {"address": LOOPBACK}  # where ICE runs: 127.0.0.1, or ::1 with --ipv6
 WA_OPUS_FMTP = ("maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;"
                 "sprop-maxcapturerate=16000;useinbandfec=1")
 log = logging.getLogger("aiortc_caller")
@@ -75,7 +76,7 @@ def loopback_candidates_only(sdp):
     for line in sdp.replace("\r\n", "\n").split("\n"):
         if line.startswith("a=candidate:"):
             f = line[len("a=candidate:"):].split()
-            if len(f) < 8 or f[2].lower() != "udp" or f[4] != LOOPBACK:
+            if len(f) < 8 or f[2].lower() != "udp" or f[4] != MEDIA_IP["address"]:
                 dropped.append(line)
                 continue
             kept.append(line)
@@ -137,11 +138,11 @@ def shape_offer(sdp, opus_pt, keep_extmaps=False):
 def check_offer_candidates(sdp):
     cands = [l for l in sdp.split("\r\n") if l.startswith("a=candidate:")]
     if not cands:
-        raise ValueError("no ICE candidate was gathered on 127.0.0.1")
+        raise ValueError("no ICE candidate was gathered on " + MEDIA_IP["address"])
     for l in cands:
         f = l.split()
-        if len(f) < 8 or f[4] != LOOPBACK:
-            raise ValueError("candidate not on 127.0.0.1: " + l)
+        if len(f) < 8 or f[4] != MEDIA_IP["address"]:
+            raise ValueError("candidate not on %s: %s" % (MEDIA_IP["address"], l))
     return cands
 
 
@@ -311,7 +312,7 @@ def check_loopback_url(url):
 
 async def run(args, res):
     base = check_loopback_url(args.url)
-    restrict_to_loopback()
+    restrict_to_loopback(MEDIA_IP["address"])
 
     if not args.raw_offer:
         import aiortc.rtcpeerconnection as rpc
@@ -513,8 +514,11 @@ def main():
     ap.add_argument("--no-delete", action="store_true")
     ap.add_argument("--play", help="send this audio file (WAV or anything FFmpeg reads) instead of the tone")
     ap.add_argument("--record", help="write the decoded received audio to this WAV file")
+    ap.add_argument("--ipv6", action="store_true", help="ICE on ::1 instead of 127.0.0.1 (the API stays on 127.0.0.1)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    if args.ipv6:
+        MEDIA_IP["address"] = "::1"
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 

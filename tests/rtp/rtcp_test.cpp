@@ -412,15 +412,30 @@ TEST(RtcpErrors, LengthsMustAddUpExactly) {
     EXPECT_EQ(parse_error(shorter), RtcpError::bad_report_count);
 }
 
-TEST(RtcpErrors, FirstPacketMustBeSrOrRr) {
-    uint8_t buf[32];
-    size_t n = write_sdes_cname(1, "a", buf);
-    EXPECT_EQ(parse_error(Bytes(buf, buf + n)), RtcpError::bad_first_packet);
-    const uint32_t ssrc[] = {1};
+TEST(RtcpErrors, FirstPacketMustBeADefinedRtcpType) {
+    // Types outside 200..207 cannot start an RTCP datagram.
+    EXPECT_EQ(parse_error({0x80, 0xc7, 0x00, 0x01, 0, 0, 0, 1}), RtcpError::bad_first_packet);
+    EXPECT_EQ(parse_error({0x80, 0xd0, 0x00, 0x01, 0, 0, 0, 1}), RtcpError::bad_first_packet);
+}
+
+TEST(Rtcp, ReducedSizePacketsAreAccepted) {
+    // RFC 5506 §3: a lone BYE (as pion sends when it hangs up), a lone SDES, a lone PSFB.
+    uint8_t buf[64];
+    const uint32_t ssrc[] = {0x01020304};
+    size_t n = write_bye(ssrc, "bye now", buf);
+    auto bye = parse_rtcp(std::span<const uint8_t>(buf, n));
+    ASSERT_TRUE(bye);
+    EXPECT_TRUE(bye->has_bye);
+    EXPECT_EQ(bye->bye_reason, "bye now");
+    n = write_sdes_cname(1, "a", buf);
+    EXPECT_TRUE(parse_rtcp(std::span<const uint8_t>(buf, n)));
+    auto pli = parse_rtcp(Bytes{0x81, 0xce, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2});
+    ASSERT_TRUE(pli);
+    EXPECT_FALSE(pli->has_bye);
+    EXPECT_EQ(pli->packet_count, 1u);
+    // A BYE first and an RR after it is still a valid datagram.
     n = write_bye(ssrc, "", buf);
-    EXPECT_EQ(parse_error(concat({Bytes(buf, buf + n), kEmptyRr})), RtcpError::bad_first_packet);
-    EXPECT_EQ(parse_error({0x81, 0xce, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2}),
-              RtcpError::bad_first_packet);
+    EXPECT_TRUE(parse_rtcp(concat({Bytes(buf, buf + n), kEmptyRr})));
 }
 
 TEST(RtcpErrors, BadPadding) {

@@ -3,7 +3,8 @@
 // 205/206 of RFC 4585, XR 207 of RFC 3611, APP 204) are validated as packets and skipped.
 //
 // The parser applies the validity checks of RFC 3550 §A.2 strictly and never trusts a length:
-// every packet is version 2, the first is an SR or RR, the length fields add up exactly to the
+// every packet is version 2, the first is a defined RTCP type (an SR or RR in a full compound;
+// RFC 5506 reduced-size packets such as a lone BYE are accepted), the length fields add up exactly to the
 // datagram, the report count fits the packet, and only the last packet may be padded. Parsed
 // items go into fixed-capacity arrays and string views into the caller's buffer: no allocation.
 #pragma once
@@ -23,6 +24,8 @@ inline constexpr uint8_t kRtcpSr = 200;
 inline constexpr uint8_t kRtcpRr = 201;
 inline constexpr uint8_t kRtcpSdes = 202;
 inline constexpr uint8_t kRtcpBye = 203;
+// The highest packet type defined for RTCP at the time of writing: XR (RFC 3611).
+inline constexpr uint8_t kRtcpLastKnownType = 207;
 // RFC 3550 §6.5.1: SDES item type of the canonical name.
 inline constexpr uint8_t kSdesCname = 1;
 // The 5-bit count field (RC / SC) caps a packet at 31 report blocks, chunks or SSRCs.
@@ -38,7 +41,7 @@ enum class RtcpError {
     too_short,        // not even one 4-octet packet header
     bad_version,      // a packet's V is not 2
     bad_length,       // a length field points past the end, or octets are left after the last
-    bad_first_packet, // the first packet is neither SR nor RR
+    bad_first_packet, // the first packet is not a defined RTCP type (200..207)
     bad_padding,      // P set on a packet that is not last, or a padding count of 0 or too large
     truncated_packet, // an SR/RR shorter than its fixed part (SSRC and, for SR, sender info)
     bad_report_count, // RC report blocks do not fit the packet

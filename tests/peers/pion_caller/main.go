@@ -43,6 +43,7 @@ import (
 
 	"github.com/pion/ice/v2"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v3"
 )
@@ -120,6 +121,9 @@ type Result struct {
 	RecordLate    int     `json:"record_late"`
 	RecordSkipped int     `json:"record_skipped"`
 	RecordFirstTS *uint32 `json:"record_first_ts"`
+	// The bridge's RTCP as we received it (rtcp_watch.go), and whether we said BYE (-send-bye).
+	RTCP    *rtcpReport `json:"rtcp"`
+	SentBye bool        `json:"sent_bye"`
 }
 
 type impairReport struct {
@@ -144,6 +148,7 @@ type options struct {
 	answerOut string
 	verbose   bool
 	noDelete  bool
+	sendBye   bool
 	wrongFP   bool
 	play      string
 	record    string
@@ -167,6 +172,7 @@ func main() {
 	flag.StringVar(&o.answerOut, "answer-out", "", "also write the answer SDP received to this file")
 	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
 	flag.BoolVar(&o.noDelete, "no-delete", false, "do not DELETE the session at the end")
+	flag.BoolVar(&o.sendBye, "send-bye", false, "after the grace period send an RTCP BYE and wait 700 ms before closing")
 	flag.BoolVar(&o.wrongFP, "wrong-fingerprint", false, "advertise a sha-256 fingerprint that is not our certificate's (the bridge must refuse DTLS)")
 	flag.StringVar(&o.play, "play", "", "send this Ogg Opus file's packets (20 ms each, one per page: opusenc --framesize 20 --max-delay 20) instead of synthetic payloads; stop at its end")
 	flag.StringVar(&o.record, "record", "", "write the received Opus packets to this Ogg Opus file, on the sender's RTP timeline")
@@ -175,7 +181,11 @@ func main() {
 	flag.DurationVar(&o.impair.delay, "delay", 0, "send each packet this long after its slot")
 	flag.DurationVar(&o.impair.jitter, "jitter", 0, "add a uniform delay in [-jitter, +jitter] to each packet (reorders when larger than 20ms)")
 	flag.Int64Var(&o.impair.seed, "seed", 1, "seed of the impairment's random draws")
+	ipv6 := flag.Bool("ipv6", false, "ICE on ::1 (UDP6) instead of 127.0.0.1; the API URL stays on 127.0.0.1")
 	flag.Parse()
+	if *ipv6 {
+		mediaIP = net.IPv6loopback
+	}
 
 	res := &Result{Mid: o.mid, OfferMunging: []string{}, ReturnedSSRCs: []uint32{}, ReturnedPayloadTypes: []int{},
 		AnswerCandidates: []string{}, AnswerCandidatesDrop: []string{}}
@@ -217,6 +227,15 @@ func writeResult(path string, res *Result) error {
 }
 
 var loopback4 = net.IPv4(127, 0, 0, 1)
+
+// mediaIP is the one address ICE may use: 127.0.0.1, or ::1 with -ipv6.
+var mediaIP = loopback4
+
+// isMediaIP says whether a candidate address is mediaIP.
+func isMediaIP(addr string) bool {
+	ip := net.ParseIP(addr)
+	return ip != nil && ip.Equal(mediaIP)
+}
 
 // checkLoopbackURL refuses any bridge URL that does not point at 127.0.0.1.
 func checkLoopbackURL(raw string) (*url.URL, error) {
@@ -333,9 +352,13 @@ func run(o *options, res *Result) error {
 	// --- setting engine: ICE-lite, UDP4 host candidate on 127.0.0.1 only -----------------------
 	se := webrtc.SettingEngine{}
 	se.SetLite(true)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	if mediaIP.To4() == nil {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP6})
+	} else {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
 	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(loopback4) })
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(mediaIP) })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast packets at all
 	se.SetSDPMediaLevelFingerprints(true)                   // a=fingerprint in the m= section, as Meta does
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(reg))
@@ -360,12 +383,19 @@ func run(o *options, res *Result) error {
 		return fmt.Errorf("set mid: %w", err)
 	}
 	sender := tr.Sender()
-	go func() { // drain incoming RTCP so the interceptors run
+	watch := &rtcpWatch{}
+	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
+		watch.ourSSR = uint32(enc[0].SSRC)
+	}
+	defer func() { res.RTCP = watch.report() }()
+	go func() { // read incoming RTCP (the interceptors run on the way) and watch it
 		buf := make([]byte, 1500)
 		for {
-			if _, _, err := sender.Read(buf); err != nil {
+			n, _, err := sender.Read(buf)
+			if err != nil {
 				return
 			}
+			watch.observe(buf[:n], time.Now())
 		}
 	}()
 
@@ -541,7 +571,7 @@ func run(o *options, res *Result) error {
 	}
 	logf("answer:\n%s", ans.SDPAnswer)
 	res.AnswerSetup = sdpAttr(ans.SDPAnswer, "setup")
-	// Network rule: never talk to anything but 127.0.0.1, even if the answer offers more.
+	// Network rule: never talk to anything but mediaIP (loopback), even if the answer offers more.
 	answerSDP, kept, dropped := loopbackCandidatesOnly(ans.SDPAnswer)
 	res.AnswerCandidates, res.AnswerCandidatesDrop = kept, dropped
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answerSDP}); err != nil {
@@ -690,6 +720,15 @@ func run(o *options, res *Result) error {
 	if err == nil {
 		time.Sleep(o.grace)
 	}
+	if err == nil && o.sendBye {
+		// RFC 3550 §6.6: we leave; the bridge must end the call on it (reason rtcp_bye) before
+		// our DTLS close_notify follows.
+		bye := &rtcp.Goodbye{Sources: []uint32{watch.ourSSR}, Reason: "caller hung up"}
+		if werr := pc.WriteRTCP([]rtcp.Packet{bye}); werr == nil {
+			res.SentBye = true
+			time.Sleep(700 * time.Millisecond)
+		}
+	}
 	hangup := time.Now()
 	an.fill(res, sent, generated)
 	fillTiming(res, tm, hangup, play, rec, &recMu, o.timeline)
@@ -827,10 +866,10 @@ func (a *analyzer) add(p *rtp.Packet, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.received++
-	if !containsU32(a.ssrcs, p.SSRC) {
+	if !contains(a.ssrcs, p.SSRC) {
 		a.ssrcs = append(a.ssrcs, p.SSRC)
 	}
-	if !containsU8(a.pts, p.PayloadType) {
+	if !contains(a.pts, p.PayloadType) {
 		a.pts = append(a.pts, p.PayloadType)
 	}
 
@@ -944,16 +983,8 @@ func round3(v float64) *float64 {
 	return &r
 }
 
-func containsU32(s []uint32, v uint32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func containsU8(s []uint8, v uint8) bool {
+// contains says whether v is in s.
+func contains[T comparable](s []T, v T) bool {
 	for _, x := range s {
 		if x == v {
 			return true
@@ -1016,10 +1047,10 @@ func mungeOffer(sdp, mid string) (string, []string, error) {
 		}
 	}
 	if candIP == "" {
-		return "", nil, errors.New("no UDP host candidate was gathered on 127.0.0.1")
+		return "", nil, fmt.Errorf("no UDP host candidate was gathered on %s", mediaIP)
 	}
-	if ip := net.ParseIP(candIP); ip == nil || !ip.Equal(loopback4) {
-		return "", nil, fmt.Errorf("gathered candidate %s is not 127.0.0.1", candIP)
+	if !isMediaIP(candIP) {
+		return "", nil, fmt.Errorf("gathered candidate %s is not %s", candIP, mediaIP)
 	}
 
 	var out []string
@@ -1044,7 +1075,11 @@ func mungeOffer(sdp, mid string) (string, []string, error) {
 				l = strings.Join(f, " ")
 			}
 		case strings.HasPrefix(l, "c=") && inMedia:
-			want := "c=IN IP4 " + candIP
+			family := "IP4"
+			if mediaIP.To4() == nil {
+				family = "IP6"
+			}
+			want := "c=IN " + family + " " + candIP
 			if l != want {
 				notes = append(notes, fmt.Sprintf("%q -> %q", l, want))
 				l = want
@@ -1107,7 +1142,7 @@ func mungeOffer(sdp, mid string) (string, []string, error) {
 	return strings.Join(out, "\r\n") + "\r\n", notes, nil
 }
 
-// loopbackCandidatesOnly removes every answer candidate that is not UDP on 127.0.0.1, so that
+// loopbackCandidatesOnly removes every answer candidate that is not UDP on mediaIP, so that
 // no packet can leave loopback whatever the answer says.
 func loopbackCandidatesOnly(sdp string) (string, []string, []string) {
 	kept, dropped := []string{}, []string{}
@@ -1115,7 +1150,7 @@ func loopbackCandidatesOnly(sdp string) (string, []string, []string) {
 	for _, l := range splitLines(sdp) {
 		if strings.HasPrefix(l, "a=candidate:") {
 			f := strings.Fields(strings.TrimPrefix(l, "a=candidate:"))
-			if len(f) < 8 || !strings.EqualFold(f[2], "udp") || f[4] != "127.0.0.1" {
+			if len(f) < 8 || !strings.EqualFold(f[2], "udp") || !isMediaIP(f[4]) {
 				dropped = append(dropped, l)
 				continue
 			}
@@ -1171,8 +1206,8 @@ candidates:
 		if strings.HasPrefix(l, "a=candidate:") {
 			cands++
 			f := strings.Fields(l)
-			if len(f) < 8 || f[4] != "127.0.0.1" {
-				return fmt.Errorf("candidate not on 127.0.0.1: %s", l)
+			if len(f) < 8 || !isMediaIP(f[4]) {
+				return fmt.Errorf("candidate not on %s: %s", mediaIP, l)
 			}
 		}
 	}
