@@ -6,9 +6,10 @@
 //   BM_CallAudioSlot/1      our whole per-slot path, sans-IO: RTP in → jitter buffer → decode
 //                           → backend frame; playout queue → encode → RTP out (AI talking).
 //   BM_CallAudioSlot/0      the same with the AI silent (cached silence packets).
-//   BM_JitterLatency/L/J    the jitter buffer fed a simulated network: L % random loss, J ms of
-//                           uniform ± jitter around a 30 ms delay (J=0: no jitter); the counters
-//                           report the added delay (pop time − arrival) p50/p99 in ms.
+//   BM_JitterLatency/L/J/P  the jitter buffer fed a simulated network: L % random loss, J ms of
+//                           uniform ± jitter around a 30 ms delay (J=0: no jitter), pops P ms
+//                           after the sender's 20 ms grid; the counters report the added delay
+//                           (pop time − arrival) p50/p99 in ms.
 #include "wabridge/media/call_audio.hpp"
 
 #include <algorithm>
@@ -116,6 +117,7 @@ BENCHMARK(BM_CallAudioSlot)->Arg(1)->Arg(0);
 void BM_JitterLatency(benchmark::State& state) {
     const double loss = static_cast<double>(state.range(0)) / 100.0;
     const int jitter_ms = static_cast<int>(state.range(1));
+    const auto phase = std::chrono::milliseconds(state.range(2));
     std::vector<double> added;
     for (auto _ : state) {
         state.PauseTiming();
@@ -142,8 +144,8 @@ void BM_JitterLatency(benchmark::State& state) {
         state.ResumeTiming();
         const std::vector<uint8_t> payload(40, 0x48);
         size_t next = 0;
-        // Slots tick every 20 ms with a phase of 7 ms against the sender's clock.
-        for (loop::TimePoint now = t0 + 7ms; now < t0 + 20ms * (packets + 20); now += 20ms) {
+        // Slots tick every 20 ms with a phase against the sender's clock.
+        for (loop::TimePoint now = t0 + phase; now < t0 + 20ms * (packets + 20); now += 20ms) {
             while (next < arrivals.size() && arrivals[next].at <= now) {
                 const auto& a = arrivals[next++];
                 jb.push(9, a.seq, a.seq * 960u, payload, a.at);
@@ -161,6 +163,12 @@ void BM_JitterLatency(benchmark::State& state) {
     state.counters["added_p50_ms"] = pct(0.5);
     state.counters["added_p99_ms"] = pct(0.99);
 }
-BENCHMARK(BM_JitterLatency)->Args({0, 0})->Args({5, 0})->Args({5, 20})->Iterations(3);
+BENCHMARK(BM_JitterLatency)
+    ->Args({0, 0, 7})
+    ->Args({0, 0, 17})
+    ->Args({5, 0, 7})
+    ->Args({5, 0, 17})
+    ->Args({5, 20, 7})
+    ->Iterations(3);
 
 } // namespace

@@ -20,6 +20,8 @@ constexpr double kPeakHalfLifeSeconds = 5;
 constexpr double kJitterGain = 3;
 constexpr auto kDropHold = std::chrono::milliseconds(500);
 constexpr int kMaxUnderrunFrames = 10;
+// How long after a declared loss the buffer keeps FEC timing (see the header).
+constexpr auto kFecTimingHold = std::chrono::seconds(10);
 
 double ms(std::chrono::milliseconds d) {
     return static_cast<double>(d.count());
@@ -205,6 +207,11 @@ void JitterBuffer::update_target(TimePoint now) {
     target_ms_ = std::clamp(raw, ms(settings_.min_delay), ms(settings_.max_delay));
 }
 
+double JitterBuffer::due_ms(TimePoint now) const {
+    if (last_loss_ && now - *last_loss_ < kFecTimingHold) return target_ms_;
+    return target_ms_ - frame_ms_ / 2;
+}
+
 double JitterBuffer::packet_delay_ms(const Packet& packet, TimePoint now) const {
     const double waited = ms(now - packet.arrival);
     // now - (minimum transit + timestamp) = waited + (its transit - minimum transit).
@@ -225,7 +232,7 @@ JitterFrame JitterBuffer::pop(TimePoint now) {
     if (!playing_) {
         if (packets_.empty()) return {};
         auto lowest = packets_.begin();
-        if (packet_delay_ms(lowest->second, now) < target_ms_) return {};
+        if (packet_delay_ms(lowest->second, now) < due_ms(now)) return {};
         // Start, or resume after idle; what was skipped meanwhile is lost.
         if (next_known_ && lowest->first > next_ext_) {
             stats_.lost += static_cast<uint64_t>(lowest->first - next_ext_);
@@ -244,7 +251,7 @@ JitterFrame JitterBuffer::pop_playing(TimePoint now) {
     auto it = packets_.find(next_ext_);
     if (it != packets_.end()) {
         double delay = packet_delay_ms(it->second, now);
-        const bool over = delay - frame_ms_ >= target_ms_;
+        const bool over = delay - frame_ms_ >= due_ms(now);
         if (!over) {
             over_target_since_.reset();
         } else if (!over_target_since_) {
@@ -281,9 +288,10 @@ JitterFrame JitterBuffer::pop_playing(TimePoint now) {
     const int64_t gap = later->first - next_ext_;
     const double delay = packet_delay_ms(later->second, now) + static_cast<double>(gap) * frame_ms_;
     current_delay_ms_ = delay;
-    if (delay < target_ms_) return hold(); // it may still come: the hold adds a frame of delay
+    if (delay < due_ms(now)) return hold(); // it may still come: the hold adds a frame of delay
 
     ++stats_.lost;
+    last_loss_ = now;
     JitterFrame frame;
     const int64_t ts = later->second.timestamp - gap * static_cast<int64_t>(settings_.frame_ticks);
     frame.sequence = static_cast<uint16_t>(next_ext_);

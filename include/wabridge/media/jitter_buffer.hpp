@@ -30,15 +30,32 @@
 // Playout delay D of a frame = pop time - its nominal arrival: how long after the fastest path
 // would have delivered it it is played (current_delay_ms). D only changes by whole frames at the
 // decisions below, and with the minimum transit (network change, clock drift).
-//   - Start (and restart after idle): Kind::none until the lowest buffered packet has D >= target
-//     (for the very first packet: until it has waited the target delay); then play from it.
+//
+// Nearest pop. pop() runs once per frame, so the D a frame can get moves in whole frames, at a
+// phase set by the sender's clock against the pop tick. Releasing a frame at the FIRST pop with
+// D >= target would give a delay anywhere in [target, target + frame) depending on that phase,
+// averaging target + frame/2, and target + frame - epsilon when the sender and the pacer start
+// together (loopback: both at DTLS-up), i.e. a 40 ms delay for a 20 ms target every time. So a
+// frame is due at the pop NEAREST its target: once D >= due = target - frame/2. The steady-state
+// delay then lies in [target - frame/2, target + frame/2) whatever the phase, and averages the
+// target. min_delay and max_delay bound the target; the delay actually applied is the target
+// quantised to the nearest pop, so it can be up to half a frame below min_delay.
+// FEC timing. Rounding down has a price under loss: a frame played less than a frame after its
+// arrival is played before the next packet has arrived, so a lost packet meets an empty buffer
+// (a hold: 20 ms of PLC and a frame of delay) before its FEC copy can be used. So for 10 s after
+// each declared loss the buffer goes back to due = target (the first pop at or after it), where
+// the next packet is normally in hand and a loss goes straight to FEC; a clean path keeps the
+// lower, nearest-pop delay (what barge-in latency is made of).
+//   - Start (and restart after idle): Kind::none until the lowest buffered packet has D >= due
+//     (for the very first packet: until it has waited due); then play from it.
 //     Sequence numbers skipped while idle are counted as lost.
-//   - Expected packet present: play it (Kind::packet). If D - frame >= target (so one frame less
-//     still meets the target) continuously for 500 ms, or D - frame >= max_delay at all, and the
-//     following packet is buffered too, drop the expected one instead and play the following one
-//     (dropped_for_latency): delay converges down one frame per 500 ms, and at once past max_delay.
+//   - Expected packet present: play it (Kind::packet). If D - frame >= due (one frame less
+//     would still be at or past the pop nearest the target) continuously for 500 ms, or
+//     D - frame >= max_delay at all, and the following packet is buffered too, drop the expected
+//     one instead and play the following one (dropped_for_latency): delay converges down one
+//     frame per 500 ms to below target + frame/2, and at once past max_delay.
 //   - Expected packet missing, a later packet buffered: the missing one's D is the later one's D
-//     plus the frames between. If D < target the packet may still come: conceal without
+//     plus the frames between. If D < due the packet may still come: conceal without
 //     advancing (a hold: +1 frame of delay, not counted as lost). Otherwise declare it lost:
 //     Kind::fec with the payload of packet expected+1 when that one is buffered (it is still
 //     played normally at the next pop), else Kind::conceal; both count in lost, only conceal in
@@ -157,6 +174,9 @@ private:
     void update_target(TimePoint now);
     double packet_delay_ms(const Packet& packet, TimePoint now) const;
     double ms_since_epoch(TimePoint t) const;
+    // The smallest D at which a frame is played: the pop nearest the target, or the first pop
+    // at or after it while losses are recent (FEC timing; see the header).
+    double due_ms(TimePoint now) const;
     void mark_seen(int64_t ext);
     bool seen(int64_t ext) const;
     JitterFrame play(PacketMap::iterator it, double delay_ms);
@@ -181,6 +201,7 @@ private:
     int64_t next_ts_ = 0;
     int underruns_ = 0;
     std::optional<TimePoint> over_target_since_;
+    std::optional<TimePoint> last_loss_;   // the last declared loss (FEC timing)
     std::array<int64_t, kHistory> seen_{}; // ext + 1 of recently played/dropped frames, 0 = none
 
     // Timing estimates.
