@@ -92,8 +92,10 @@ $(OUT)/fuzz/%: fuzz/%.cpp fuzz/%.deps $(shell cat fuzz/*.deps 2>/dev/null)
 	echo "$(FUZZ_CXX) ... -o $@"; \
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -o $@ $< $(filter %.cpp,$(shell cat fuzz/$*.deps)) $$cobjs $(FUZZ_LIBS)
 
+# The build runs on every core (JOBS); the tests themselves run one after another.
+JOBS ?= $(shell nproc)
 test: deps
-	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory -j$(JOBS) check
 
 # The WhatsApp-shaped ICE-lite caller, built offline from Debian's pion sources (GOPATH mode).
 $(OUT)/pion_caller: $(filter-out %_test.go,$(wildcard tests/peers/pion_caller/*.go)) tools/build_pion_caller.sh

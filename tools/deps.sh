@@ -16,6 +16,8 @@ PACKAGES=(
     openssl python3 python3-aiortc golang-go golang-github-pion-webrtc.v3-dev
     # speech tests: espeak-ng says the words, opus-tools/sox move audio, pocketsphinx hears them
     espeak-ng sox opus-tools pocketsphinx pocketsphinx-en-us
+    # the fake OpenAI Realtime server (WebSocket, schema validation)
+    python3-websockets python3-jsonschema
 )
 
 missing=()

@@ -20,7 +20,7 @@ fi
 passed=$((passed + ${unit_pass:-0}))
 failed=$((failed + ${unit_fail:-0}))
 
-for script in tests/cli/*_test.sh tests/integration/*_test.py; do
+for script in tests/cli/*_test.sh tests/fakes/test_*.py tests/integration/*_test.py; do
     [[ -x "$script" ]] || continue
     echo "== $script"
     "$script" "$out/wabridge" | tee "$out/$(basename "$script").log"

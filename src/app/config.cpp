@@ -253,7 +253,7 @@ const std::vector<Setting>& settings() {
          "Opus encoder complexity for audio to the caller (0-10; higher costs more CPU)", false,
          integer(&Config::opus_complexity, 0, 10)},
         {"RESAMPLER_QUALITY", "--resampler-quality", "3",
-         "speexdsp resampler quality where rates differ (0-10)", false,
+         "speexdsp resampler quality (0-10) for AI audio formats other than 24 kHz PCM", false,
          integer(&Config::resampler_quality, 0, 10)},
         {"ECHO_VAD_THRESHOLD_DBFS", "--echo-vad-threshold-dbfs", "-45",
          "echo assistant: frame level that counts as speech, in dBFS (-90 to -10)", false,
