@@ -83,7 +83,7 @@ $(OUT)/bench_micro: $(BENCH_OBJ) $(OUT)/libwabridge.a
 FUZZ_FLAGS := -std=c++20 -O1 -g -Iinclude -Isrc -isystem $(LLHTTP_INCLUDE_DIR) \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS := -O1 -g -I$(LLHTTP_INCLUDE_DIR) -fsanitize=fuzzer-no-link,address,undefined
-FUZZ_LIBS := -lcrypto
+FUZZ_LIBS := -lcrypto -lspeexdsp
 $(OUT)/fuzz/%: fuzz/%.cpp fuzz/%.deps $(shell cat fuzz/*.deps 2>/dev/null)
 	@mkdir -p $(dir $@)
 	@set -e; cobjs=""; for c in $(filter %.c,$(shell cat fuzz/$*.deps)); do \
