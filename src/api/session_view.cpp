@@ -74,6 +74,20 @@ nlohmann::ordered_json session_json(const call::CallSession& s, const loop::Now&
                 {"fecLossHintPercent", a.loss_hint_percent},
             };
         }
+        if (m.ai) {
+            const call::AiStats& a = *m.ai;
+            nlohmann::ordered_json lines = nlohmann::ordered_json::array();
+            for (const auto& t : a.transcripts) {
+                lines.push_back({{"role", t.role},
+                                 {"text", t.text},
+                                 {"atSeconds", t.at_seconds},
+                                 {"interrupted", t.interrupted}});
+            }
+            j["ai"] = {{"backend", a.backend},       {"state", a.state},
+                       {"reconnects", a.reconnects}, {"bargeIns", a.barge_ins},
+                       {"truncates", a.truncates},   {"uplinkDroppedMs", a.uplink_dropped_ms},
+                       {"transcripts", lines}};
+        }
     }
     return j;
 }

@@ -1,5 +1,6 @@
 #include "wabridge/app/bridge.hpp"
 
+#include "wabridge/ai/openai_backend.hpp"
 #include "wabridge/api/control_api.hpp"
 #include "wabridge/app/log.hpp"
 #include "wabridge/app/metrics.hpp"
@@ -29,6 +30,8 @@ struct Bridge::Impl {
     std::unique_ptr<loop::EventLoop> loop;
     GMainContext* glib = nullptr; // libnice's context, driven by `loop`
     std::unique_ptr<Certificate> certificate;
+    std::unique_ptr<net::Resolver> resolver; // DNS for the OpenAI WebSocket, off the loop thread
+    ai::RealtimeUrl openai_url;
     rtc::TransportSettings transport;
     std::unique_ptr<call::SessionRegistry> registry;
     std::unique_ptr<api::ControlApi> api;
@@ -45,13 +48,15 @@ struct Bridge::Impl {
         server.reset();
         api.reset();
         registry.reset();
+        resolver.reset();
         loop.reset();
         if (glib) g_main_context_unref(glib);
     }
 
     // A new call: parse the offer, gather candidates and start ICE, answer, start the transport.
     Result<call::Started, call::StartFailure> start_call(std::string_view offer_text,
-                                                         const std::string& call_id) {
+                                                         const std::string& call_id,
+                                                         const call::SessionOptions& options) {
         auto invalid = [](const sdp::Error& e) {
             return err(call::StartFailure{call::CreateFailureKind::invalid_sdp, e.describe(), e});
         };
@@ -79,6 +84,8 @@ struct Bridge::Impl {
                                           {}});
         }
         if (config.ai_backend == AiBackend::echo) attach_echo(*transport.value(), call_id);
+        if (config.ai_backend == AiBackend::openai)
+            attach_openai(*transport.value(), call_id, options);
         return call::Started{std::move(answer.value()), std::move(transport.value())};
     }
 
@@ -100,6 +107,30 @@ struct Bridge::Impl {
         };
         transport.attach_backend(std::make_unique<media::EchoAssistant>(
             transport.audio()->playout(), settings, std::move(on_turn)));
+    }
+
+    // AI_BACKEND=openai: the call's Realtime session; request options override the defaults.
+    void attach_openai(rtc::WebRtcTransport& transport, const std::string& call_id,
+                       const call::SessionOptions& options) {
+        ai::OpenAiSettings s;
+        s.url = openai_url;
+        s.api_key = config.openai_api_key;
+        s.ca_file = config.openai_ca_file;
+        s.resampler_quality = static_cast<int>(config.resampler_quality);
+        s.session.model = options.model.empty() ? config.openai_realtime_model : options.model;
+        s.session.instructions =
+            options.instructions.empty() ? config.system_instructions : options.instructions;
+        s.session.voice = options.voice.empty() ? config.openai_voice : options.voice;
+        s.session.transcription_model = config.openai_transcription_model;
+        s.session.turn_detection.silence_duration_ms =
+            static_cast<int>(config.openai_vad_silence_ms);
+        auto on_end = [this, call_id](std::string_view reason) {
+            if (registry->end(call_id, reason, loop->now()))
+                logger().info("session ended", {{"reason", reason}}, call_id);
+        };
+        transport.attach_backend(std::make_unique<ai::OpenAiBackend>(
+            *loop, *resolver, std::move(s), transport.audio()->playout(), std::move(on_end),
+            call_id, metrics()));
     }
 
     void sweep(loop::TimePoint) {
@@ -159,6 +190,13 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     auto signals = b.loop->handle_signals([p = &b](int signo) { p->on_signal(signo); });
     if (!signals) return err("signals: " + signals.error());
 
+    b.resolver = std::make_unique<net::Resolver>(*b.loop);
+    if (config.ai_backend == AiBackend::openai) {
+        auto url = ai::parse_realtime_url(config.openai_realtime_url);
+        if (!url) return err("OPENAI_REALTIME_URL: " + url.error());
+        b.openai_url = url.value();
+    }
+
     auto cert = Certificate::generate();
     if (!cert) return err("DTLS certificate: " + cert.error());
     b.certificate = std::make_unique<Certificate>(std::move(cert.value()));
@@ -186,8 +224,9 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     limits.max_duration = std::chrono::seconds(config.session_max_seconds);
     b.registry = std::make_unique<call::SessionRegistry>(
         limits,
-        [p = &b](std::string_view offer, const std::string& call_id) {
-            return p->start_call(offer, call_id);
+        [p = &b](std::string_view offer, const std::string& call_id,
+                 const call::SessionOptions& options) {
+            return p->start_call(offer, call_id, options);
         },
         m,
         // Closed media is destroyed on the next loop turn, never inside its own callback.

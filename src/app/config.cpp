@@ -116,6 +116,18 @@ Field model_name(std::string Config::*member) {
             [=](const Config& config) { return nlohmann::json(config.*member); }};
 }
 
+// Free text (instructions): anything printable, newlines allowed, up to 16 KiB.
+Field free_text(std::string Config::*member) {
+    return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
+                if (value.size() > 16384) return "expected at most 16384 bytes";
+                for (unsigned char c : value)
+                    if (c < 0x20 && c != '\n' && c != '\t') return "expected printable text";
+                config.*member = std::string(value);
+                return std::nullopt;
+            },
+            [=](const Config& config) { return nlohmann::json(config.*member); }};
+}
+
 // ws:// or wss:// URL (RFC 6455 section 3) with a non-empty host.
 Field ws_url(std::string Config::*member) {
     return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
@@ -214,6 +226,21 @@ const std::vector<Setting>& settings() {
         {"OPENAI_REALTIME_URL", "--openai-realtime-url", "wss://api.openai.com/v1/realtime",
          "OpenAI Realtime WebSocket endpoint (ws:// or wss://)", false,
          ws_url(&Config::openai_realtime_url)},
+        {"SYSTEM_INSTRUCTIONS", "--system-instructions",
+         "You are a friendly voice assistant on a phone call. Keep answers short.",
+         "instructions for the AI when the request gives none", false,
+         free_text(&Config::system_instructions)},
+        {"OPENAI_VOICE", "--openai-voice", "marin", "voice of the AI when the request gives none",
+         false, model_name(&Config::openai_voice)},
+        {"OPENAI_TRANSCRIPTION_MODEL", "--openai-transcription-model", "gpt-4o-mini-transcribe",
+         "model that transcribes the caller (empty: no caller transcripts)", false,
+         model_name(&Config::openai_transcription_model)},
+        {"OPENAI_VAD_SILENCE_MS", "--openai-vad-silence-ms", "500",
+         "server VAD: silence that ends the caller's turn, in ms (100-5000)", false,
+         integer(&Config::openai_vad_silence_ms, 100, 5000)},
+        {"OPENAI_CA_FILE", "--openai-ca-file", "",
+         "PEM file of CAs to trust for wss:// instead of the system store (tests, TLS proxies)",
+         false, free_text(&Config::openai_ca_file)},
         {"AI_BACKEND", "--ai-backend", "",
          "openai, echo or rtp-echo (diagnostics: the caller's Opus comes straight back); unset = "
          "openai if OPENAI_API_KEY is set, else echo",

@@ -17,8 +17,8 @@ std::string_view to_string(SessionState s) {
 SessionRegistry::SessionRegistry(RegistryLimits limits, Answerer answerer, MetricsRegistry& metrics)
     : SessionRegistry(
           limits,
-          [answerer = std::move(answerer)](std::string_view offer,
-                                           const std::string&) -> Result<Started, StartFailure> {
+          [answerer = std::move(answerer)](std::string_view offer, const std::string&,
+                                           const SessionOptions&) -> Result<Started, StartFailure> {
               auto answer = answerer(offer);
               if (!answer) {
                   return err(StartFailure{CreateFailureKind::invalid_sdp, answer.error().describe(),
@@ -65,7 +65,7 @@ Result<Created, CreateFailure> SessionRegistry::create(const std::string& call_i
                                      ") calls are active",
                                  {}});
     }
-    auto started = starter_(offer, call_id);
+    auto started = starter_(offer, call_id, options);
     if (!started) {
         const StartFailure& f = started.error();
         if (f.sdp_error) {

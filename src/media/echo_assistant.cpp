@@ -72,4 +72,10 @@ void EchoAssistant::on_dtmf(const DtmfDigit&, loop::TimePoint) {
     ++dtmf_digits_;
 }
 
+void EchoAssistant::describe(call::AiStats& out) const {
+    out.backend = "echo";
+    out.state = recording_ ? "listening" : (playout_.empty() ? "idle" : "playing");
+    out.barge_ins = barge_ins_;
+}
+
 } // namespace wabridge::media

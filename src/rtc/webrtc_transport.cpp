@@ -444,6 +444,7 @@ void WebRtcTransport::check_media(loop::TimePoint now) {
 
 call::MediaStats WebRtcTransport::stats() const {
     call::MediaStats s = stats_;
+    if (backend_) backend_->describe(s.ai.emplace());
     if (audio_) {
         const media::CallAudioStats a = audio_->stats();
         call::AudioStats& out = s.audio.emplace();

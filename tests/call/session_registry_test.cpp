@@ -181,7 +181,8 @@ TEST(SessionRegistry, MediaIsClosedOnEndAndDisposedOutsideTheCallback) {
     std::vector<std::unique_ptr<CallMedia>> graveyard;
     SessionRegistry registry(
         {},
-        [&](std::string_view o, const std::string&) -> Result<Started, StartFailure> {
+        [&](std::string_view o, const std::string&,
+            const SessionOptions&) -> Result<Started, StartFailure> {
             auto a = sdp::answer_offer(o, sdp::test_fixtures::local_transport());
             return Started{std::move(a.value()), std::make_unique<FakeMedia>(&closes)};
         },
@@ -201,7 +202,8 @@ TEST(SessionRegistry, MediaStartFailureIsReportedAndNotCountedAsSdp) {
     MetricsRegistry metrics;
     SessionRegistry registry(
         {},
-        [](std::string_view, const std::string&) -> Result<Started, StartFailure> {
+        [](std::string_view, const std::string&,
+           const SessionOptions&) -> Result<Started, StartFailure> {
             return err(StartFailure{CreateFailureKind::media_unavailable, "no free UDP port", {}});
         },
         metrics);

@@ -32,6 +32,12 @@ struct Config {
     std::string openai_api_key;
     std::string openai_realtime_model = "gpt-realtime";
     std::string openai_realtime_url = "wss://api.openai.com/v1/realtime";
+    std::string system_instructions =
+        "You are a friendly voice assistant on a phone call. Keep answers short.";
+    std::string openai_voice = "marin";
+    std::string openai_transcription_model = "gpt-4o-mini-transcribe";
+    std::uint32_t openai_vad_silence_ms = 500;
+    std::string openai_ca_file;
     AiBackend ai_backend = AiBackend::echo;      // openai by default when a key is set
     std::string public_ip;                       // empty = advertise host addresses
     std::vector<std::string> ice_bind_addresses; // empty = every non-loopback address

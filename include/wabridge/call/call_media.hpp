@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace wabridge::call {
 
@@ -20,6 +21,20 @@ struct AudioStats {
     int loss_hint_percent = 0;
 };
 
+// The AI side of a call, as the backend reports it.
+struct TranscriptLine {
+    std::string role; // "caller" | "assistant"
+    std::string text;
+    double at_seconds = 0; // since the call's media started
+    bool interrupted = false;
+};
+struct AiStats {
+    std::string backend; // "openai", "echo"
+    std::string state;   // the backend's own state ("ready", "reconnecting", ...)
+    uint64_t reconnects = 0, barge_ins = 0, truncates = 0, uplink_dropped_ms = 0;
+    std::vector<TranscriptLine> transcripts;
+};
+
 struct MediaStats {
     std::string state = "new"; // new, ice_checking, ice_connected, dtls_connected, failed, closed
     std::optional<double> ice_connected_ms; // since the session was created
@@ -33,6 +48,7 @@ struct MediaStats {
     double jitter_ms = 0;
     std::optional<double> rtt_ms;
     std::optional<AudioStats> audio;
+    std::optional<AiStats> ai;
 };
 
 class CallMedia {

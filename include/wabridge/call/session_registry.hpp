@@ -58,8 +58,8 @@ class SessionRegistry {
 public:
     // Starts a new call from its offer: in production it gathers ICE candidates, makes fresh
     // credentials with the process certificate, answers, and starts the transport.
-    using Starter = std::function<Result<Started, StartFailure>(std::string_view offer,
-                                                                const std::string& call_id)>;
+    using Starter = std::function<Result<Started, StartFailure>(
+        std::string_view offer, const std::string& call_id, const SessionOptions& options)>;
     // Answer-only starter (no media), for tests and tools.
     using Answerer = std::function<Result<sdp::Answer, sdp::Error>(std::string_view offer)>;
     // Receives a closed media object to destroy later, outside the callback that ended the call.

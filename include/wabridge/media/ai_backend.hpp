@@ -4,6 +4,7 @@
 // PlayoutQueue (and flushing it on barge-in). Everything runs on the event loop thread.
 #pragma once
 
+#include "wabridge/call/call_media.hpp"
 #include "wabridge/loop/timer_queue.hpp"
 #include "wabridge/media/dtmf_receiver.hpp"
 
@@ -23,6 +24,8 @@ public:
     virtual void on_dtmf(const DtmfDigit& digit, loop::TimePoint now) = 0;
     // The call is over; stop producing audio. Idempotent.
     virtual void close() {}
+    // State and transcripts for GET /sessions/{callId}.
+    virtual void describe(call::AiStats&) const {}
 };
 
 } // namespace wabridge::media

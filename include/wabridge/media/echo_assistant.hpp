@@ -41,6 +41,7 @@ public:
     void on_caller_audio(std::span<const int16_t> frame, loop::TimePoint arrival,
                          loop::TimePoint now) override;
     void on_dtmf(const DtmfDigit& digit, loop::TimePoint now) override;
+    void describe(call::AiStats& out) const override;
 
     uint64_t turns() const { return turns_; }
     uint64_t barge_ins() const { return barge_ins_; }

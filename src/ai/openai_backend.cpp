@@ -1,0 +1,301 @@
+#include "wabridge/ai/openai_backend.hpp"
+
+#include "wabridge/app/log.hpp"
+#include "wabridge/crypto/openssl.hpp"
+#include "wabridge/net/ws/handshake.hpp"
+
+#include <array>
+
+namespace wabridge::ai {
+
+namespace {
+// Outgoing bytes allowed to wait in the socket before the session stops handing out messages
+// (its uplink buffer then takes the backlog, bounded and counted).
+constexpr size_t kMaxBufferedBytes = 256 * 1024;
+
+ws::MaskKey random_mask() {
+    ws::MaskKey key;
+    openssl::random_bytes(key.data(), key.size());
+    return key;
+}
+} // namespace
+
+OpenAiBackend::OpenAiBackend(loop::EventLoop& loop, net::Resolver& resolver,
+                             OpenAiSettings settings, media::PlayoutQueue& playout,
+                             EndCallback on_end, std::string call_id, MetricsRegistry& metrics)
+    : loop_(loop)
+    , resolver_(resolver)
+    , settings_(std::move(settings))
+    , on_end_(std::move(on_end))
+    , call_id_(std::move(call_id))
+    , session_(settings_.session, playout, settings_.resampler_quality)
+    , started_(loop.now().mono)
+    , metrics_(metrics)
+    , reconnects_(metrics.counter("wabridge_openai_reconnects_total",
+                                  "Realtime WebSocket reconnects after a lost session")) {
+    // First connection attempt on the next loop turn (never inside the HTTP request).
+    std::weak_ptr<bool> alive = alive_;
+    timer_ = loop_.after(std::chrono::milliseconds(0), [this, alive](loop::TimePoint) {
+        if (alive.expired()) return;
+        timer_ = 0;
+        drive();
+    });
+}
+
+OpenAiBackend::~OpenAiBackend() {
+    *alive_ = false;
+    if (timer_) loop_.cancel(timer_);
+    if (resolve_id_) resolver_.cancel(resolve_id_);
+}
+
+// The one place where the session's wishes turn into I/O.
+void OpenAiBackend::drive() {
+    if (closed_) return;
+    const loop::TimePoint now = loop_.now().mono;
+    session_.on_timer(now);
+    if (session_.wants_close() && (tcp_ || connecting_))
+        drop_connection(1000, "closed by the bridge");
+    if (auto end = session_.end_call(); end && !ended_) {
+        ended_ = true;
+        logger().warn("OpenAI session ended the call",
+                      {{"reason", end->reason}, {"detail", end->detail}}, call_id_);
+        drop_connection(1000, "call ended");
+        if (on_end_) on_end_(end->reason);
+        return;
+    }
+    if (!tcp_ && !connecting_ && session_.wants_connection(now)) connect(now);
+    pump_outgoing();
+    log_new_transcripts();
+    const auto s = session_.stats();
+    for (const auto& [code, n] : s.errors_by_code) {
+        uint64_t& seen = errors_counted_[code];
+        if (n > seen) {
+            metrics_
+                .counter("wabridge_openai_errors_total", "OpenAI error events by code",
+                         {{"code", code}})
+                .inc(static_cast<double>(n - seen));
+            seen = n;
+        }
+    }
+    if (s.reconnects > reconnects_counted_) {
+        reconnects_.inc(static_cast<double>(s.reconnects - reconnects_counted_));
+        reconnects_counted_ = s.reconnects;
+    }
+    arm_timer();
+}
+
+void OpenAiBackend::arm_timer() {
+    if (timer_) loop_.cancel(timer_);
+    timer_ = 0;
+    auto deadline = session_.next_deadline();
+    if (!deadline || closed_) return;
+    std::weak_ptr<bool> alive = alive_;
+    timer_ = loop_.at(*deadline, [this, alive](loop::TimePoint) {
+        if (alive.expired()) return;
+        timer_ = 0;
+        drive();
+    });
+}
+
+void OpenAiBackend::connect(loop::TimePoint now) {
+    connecting_ = true;
+    session_.on_connecting(now);
+    std::weak_ptr<bool> alive = alive_;
+    resolve_id_ =
+        resolver_.resolve(settings_.url.host, settings_.url.port, [this, alive](auto endpoints) {
+            if (alive.expired()) return;
+            resolve_id_ = 0;
+            on_resolved(std::move(endpoints));
+        });
+}
+
+void OpenAiBackend::on_resolved(Result<std::vector<net::Endpoint>, std::string> endpoints) {
+    if (closed_ || !connecting_) return;
+    if (!endpoints) return drop_connection(0, endpoints.error());
+    net::TcpStream::Callbacks cb;
+    cb.on_connected = [this] { on_tcp_connected(); };
+    cb.on_data = [this](std::span<const uint8_t> d) { on_tcp_data(d); };
+    cb.on_closed = [this](const std::string& why) { on_tcp_closed(why); };
+    // The first address; a failure comes back as a lost connection and the session retries.
+    auto tcp = net::TcpStream::connect(loop_, endpoints.value().front(), std::move(cb));
+    if (!tcp) return drop_connection(0, tcp.error());
+    tcp_ = std::move(tcp.value());
+}
+
+void OpenAiBackend::on_tcp_connected() {
+    if (settings_.url.tls) {
+        auto tls = tls::TlsClient::create({settings_.url.host, settings_.ca_file, true});
+        if (!tls) return drop_connection(0, tls.error());
+        tls_.emplace(std::move(tls.value()));
+        tls_->start();
+    }
+    ws::HandshakeRequest req;
+    req.host = settings_.url.host_header;
+    req.target = settings_.url.target(settings_.session.model);
+    // GA: the bearer key only; never the retired OpenAI-Beta header.
+    req.headers.push_back({"Authorization", "Bearer " + settings_.api_key});
+    std::array<uint8_t, 16> nonce;
+    openssl::random_bytes(nonce.data(), nonce.size());
+    auto prepared = ws::build_handshake(req, nonce);
+    if (!prepared) return drop_connection(0, prepared.error().message);
+    ws_ = std::make_unique<ws::Client>(random_mask);
+    ws_->start(std::move(prepared.value()));
+    flush();
+}
+
+void OpenAiBackend::on_tcp_data(std::span<const uint8_t> bytes) {
+    std::weak_ptr<bool> alive = alive_;
+    if (tls_) {
+        tls_->on_bytes(bytes);
+        if (auto& f = tls_->failure()) return drop_connection(0, *f);
+        auto plain = tls_->take_plaintext();
+        flush(); // TLS may have handshake bytes to send
+        if (alive.expired()) return;
+        if (!plain.empty())
+            on_plaintext(
+                std::string_view(reinterpret_cast<const char*>(plain.data()), plain.size()));
+        if (!alive.expired() && tls_ && tls_->peer_closed()) on_tcp_closed("TLS close_notify");
+    } else {
+        on_plaintext(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    }
+}
+
+void OpenAiBackend::on_plaintext(std::string_view bytes) {
+    if (!ws_) return;
+    handle(ws_->on_bytes(bytes));
+}
+
+void OpenAiBackend::on_tcp_closed(const std::string& why) {
+    if (ws_) {
+        auto events = ws_->on_peer_closed();
+        if (!events.empty()) return handle(std::move(events));
+    }
+    drop_connection(0, why);
+}
+
+void OpenAiBackend::handle(std::vector<ws::Event> events) {
+    const loop::TimePoint now = loop_.now().mono;
+    for (auto& e : events) {
+        if (std::holds_alternative<ws::Opened>(e)) {
+            session_.on_open(now);
+        } else if (auto* t = std::get_if<ws::TextMessage>(&e)) {
+            session_.on_message(t->text, now);
+        } else if (auto* c = std::get_if<ws::Closed>(&e)) {
+            return drop_connection(c->code, c->reason);
+        } else if (auto* err = std::get_if<ws::Error>(&e)) {
+            if (err->kind == ws::ErrorKind::handshake && err->handshake.status == 401)
+                return drop_connection(0, "invalid_request_error.invalid_api_key");
+            logger().warn("OpenAI WebSocket failed", {{"error", err->message}}, call_id_);
+            return drop_connection(err->close_code, err->message);
+        }
+    }
+    drive();
+}
+
+// Session messages to the socket while it keeps up.
+void OpenAiBackend::pump_outgoing() {
+    if (!ws_ || ws_->state() != ws::State::open) return;
+    const loop::TimePoint now = loop_.now().mono;
+    while (ws_->pending_output_bytes() + (tcp_ ? tcp_->pending_write() : 0) < kMaxBufferedBytes) {
+        auto message = session_.next_outgoing(now);
+        if (!message) break;
+        if (!ws_->send_text(*message)) break;
+    }
+    flush();
+}
+
+void OpenAiBackend::flush() {
+    if (!tcp_) return;
+    if (ws_) {
+        std::string out = ws_->take_output();
+        if (!out.empty()) {
+            auto bytes = std::span(reinterpret_cast<const uint8_t*>(out.data()), out.size());
+            if (tls_)
+                tls_->write(bytes);
+            else
+                tcp_->write(bytes);
+        }
+    }
+    if (tls_) {
+        auto cipher = tls_->take_output();
+        if (!cipher.empty()) tcp_->write(cipher);
+    }
+}
+
+// The connection is over (or never was); the session decides what comes next.
+void OpenAiBackend::drop_connection(uint16_t code, const std::string& reason) {
+    const bool had = tcp_ || connecting_ || ws_;
+    if (ws_ && ws_->state() == ws::State::open) {
+        (void)ws_->close(1000, "");
+        flush();
+    }
+    if (resolve_id_) resolver_.cancel(resolve_id_);
+    resolve_id_ = 0;
+    tcp_.reset();
+    tls_.reset();
+    ws_.reset();
+    connecting_ = false;
+    if (!had) return;
+    if (!closed_) {
+        logger().info("OpenAI connection closed", {{"code", code}, {"reason", reason}}, call_id_);
+        session_.on_closed(code, reason, loop_.now().mono);
+        std::weak_ptr<bool> alive = alive_;
+        // Decide on the next turn: never re-enter the session from inside its own callbacks.
+        if (timer_) loop_.cancel(timer_);
+        timer_ = loop_.after(std::chrono::milliseconds(0), [this, alive](loop::TimePoint) {
+            if (alive.expired()) return;
+            timer_ = 0;
+            drive();
+        });
+    }
+}
+
+void OpenAiBackend::on_caller_audio(std::span<const int16_t> frame, loop::TimePoint arrival,
+                                    loop::TimePoint now) {
+    if (closed_) return;
+    session_.on_caller_audio(frame, arrival, now);
+    pump_outgoing();
+}
+
+void OpenAiBackend::on_dtmf(const media::DtmfDigit& digit, loop::TimePoint now) {
+    if (closed_) return;
+    logger().info("DTMF", {{"digit", std::string(1, digit.digit)}}, call_id_);
+    session_.on_dtmf(digit, now);
+    pump_outgoing();
+}
+
+void OpenAiBackend::close() {
+    if (closed_) return;
+    closed_ = true;
+    session_.close();
+    drop_connection(1000, "call ended");
+    if (timer_) loop_.cancel(timer_);
+    timer_ = 0;
+}
+
+void OpenAiBackend::log_new_transcripts() {
+    const auto& t = session_.transcripts();
+    for (; transcripts_logged_ < t.size(); ++transcripts_logged_) {
+        const Transcript& line = t[transcripts_logged_];
+        logger().info("transcript",
+                      {{"role", line.role}, {"text", line.text}, {"interrupted", line.interrupted}},
+                      call_id_);
+    }
+}
+
+void OpenAiBackend::describe(call::AiStats& out) const {
+    out.backend = "openai";
+    out.state = std::string(session_.state());
+    const auto s = session_.stats();
+    out.reconnects = s.reconnects;
+    out.barge_ins = s.barge_ins;
+    out.truncates = s.truncates_sent;
+    out.uplink_dropped_ms = s.uplink_dropped_ms;
+    for (const Transcript& t : session_.transcripts()) {
+        out.transcripts.push_back({t.role, t.text,
+                                   std::chrono::duration<double>(t.at - started_).count(),
+                                   t.interrupted});
+    }
+}
+
+} // namespace wabridge::ai
