@@ -34,16 +34,6 @@ bool is_tchar(char c) {
     }
 }
 
-// RFC 9110 §5.5: field values are VCHAR, obs-text, SP and HTAB; CR, LF and NUL are never allowed
-// (a CR or LF would let a value inject header lines or a second response).
-bool is_field_value(std::string_view s) {
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-    }
-    return true;
-}
-
 // Fields serialize() writes itself, and the ones that frame or re-purpose the connection
 // (RFC 9112 §6.1, §6.2, §9.6; RFC 9110 §7.6.1, §7.8): a handler must not be able to change the
 // framing of the response (response splitting).
@@ -97,6 +87,14 @@ bool is_token(std::string_view s) noexcept {
     if (s.empty()) return false;
     for (char c : s) {
         if (!is_tchar(c)) return false;
+    }
+    return true;
+}
+
+bool is_field_value(std::string_view s) noexcept {
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
     }
     return true;
 }

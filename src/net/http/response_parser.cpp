@@ -1,6 +1,7 @@
 // llhttp in HTTP_RESPONSE mode, one response at a time (see response_parser.hpp).
 #include "wabridge/net/http/response_parser.hpp"
 
+#include "llhttp_base.hpp"
 #include "wabridge/util/text.hpp"
 
 #include <llhttp.h>
@@ -11,28 +12,10 @@ namespace wabridge::http {
 
 namespace {
 
-// Bytes counted per field line on top of its name and value: ": " and CRLF (RFC 9112 §5).
-constexpr size_t kFieldLineOverhead = 4;
-
 // on_headers_complete return values understood by llhttp 8: 1 = the message has no body,
 // 2 = no body and the connection switches protocols (llhttp_execute returns HPE_PAUSED_UPGRADE).
 constexpr int kSkipBody = 1;
 constexpr int kUpgrade = 2;
-
-// llhttp's reasons are static text, but they end up in logs: printable ASCII only.
-std::string one_line(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        out += (u < 0x20 || u >= 0x7f) ? ' ' : c;
-    }
-    return out;
-}
-
-bool is_ows(char c) {
-    return c == ' ' || c == '\t';
-}
 
 } // namespace
 
@@ -51,176 +34,62 @@ std::vector<std::string_view> ParsedResponse::header_values(std::string_view nam
     return out;
 }
 
-struct ResponseParser::Impl {
+struct ResponseParser::Impl : detail::LlhttpBase {
     explicit Impl(const ResponseLimits& l) noexcept
-        : limits(l) {
-        llhttp_settings_init(&settings);
-        settings.on_message_begin = &Impl::on_message_begin;
+        : LlhttpBase(HTTP_RESPONSE, l.max_header_bytes, l.max_headers, "response")
+        , limits(l) {
+        attach(*this);
         settings.on_status = &Impl::on_status;
         settings.on_status_complete = &Impl::on_status_complete;
-        settings.on_header_field = &Impl::on_header_field;
-        settings.on_header_field_complete = &Impl::on_header_field_complete;
-        settings.on_header_value = &Impl::on_header_value;
-        settings.on_header_value_complete = &Impl::on_header_value_complete;
-        settings.on_headers_complete = &Impl::on_headers_complete;
-        settings.on_chunk_header = &Impl::on_chunk_header;
-        settings.on_body = &Impl::on_body;
-        settings.on_message_complete = &Impl::on_message_complete;
-        llhttp_init(&parser, HTTP_RESPONSE, &settings);
-        parser.data = this;
     }
-    Impl(const Impl&) = delete;
-    Impl& operator=(const Impl&) = delete;
 
-    llhttp_t parser{};
-    llhttp_settings_t settings{};
     ResponseLimits limits;
 
     ParsedResponse current;
     bool head_request = false;
     bool in_progress = false;
-    bool headers_done = false;
-    bool interim = false;       // the message being parsed is a 1xx other than 101
-    bool field_open = false;    // the last field callback belongs to a name still being read
-    bool storing_field = false; // header (stored) or trailer (counted, dropped: RFC 9110 §6.5.1)
-    size_t header_bytes = 0;
-    size_t field_count = 0;
+    bool interim = false; // the message being parsed is a 1xx other than 101
     size_t interim_count = 0;
 
     bool done = false;    // a final response is complete, waiting for take()
     bool closed = false;  // no further response on this connection
     bool eof = false;     // finish() was called
     bool retired = false; // llhttp saw an upgrade; it must not be fed again
-    std::optional<ParseError> error;
-
-    static Impl& self(llhttp_t* p) { return *static_cast<Impl*>(p->data); }
-
-    int fail(ParseErrorKind kind, std::string message) {
-        if (!error) error = ParseError{kind, std::move(message)};
-        return HPE_USER;
-    }
-
-    // RFC 9112 §2.3: the header section is capped as it streams in.
-    int add_header_bytes(size_t n) {
-        if (n > limits.max_header_bytes || header_bytes > limits.max_header_bytes - n) {
-            return fail(ParseErrorKind::header_too_large,
-                        "response header section exceeds " +
-                            std::to_string(limits.max_header_bytes) + " bytes");
-        }
-        header_bytes += n;
-        return 0;
-    }
-
-    // An exception must never unwind through llhttp's C frames.
-    template <typename F> static int guarded(llhttp_t* p, F&& f) noexcept {
-        Impl& s = self(p);
-        try {
-            return f(s);
-        } catch (...) {
-            if (!s.error) s.error = ParseError{ParseErrorKind::bad_request, "out of memory"};
-            return HPE_USER;
-        }
-    }
 
     void start_message() {
         current = ParsedResponse{};
         in_progress = true;
-        headers_done = false;
+        begin_header_section();
         interim = false;
-        field_open = false;
-        storing_field = false;
-        header_bytes = 0;
-        field_count = 0;
     }
 
     static int on_message_begin(llhttp_t* p) {
-        return guarded(p, [](Impl& s) {
+        return guarded<Impl>(p, [](Impl& s) {
             s.start_message();
             return 0;
         });
     }
 
     static int on_status(llhttp_t* p, const char* at, size_t n) {
-        return guarded(p, [&](Impl& s) {
-            if (int rc = s.add_header_bytes(n)) return rc;
-            s.current.reason.append(at, n);
-            return 0;
-        });
+        return guarded<Impl>(p,
+                             [&](Impl& s) { return s.append_start_line(s.current.reason, at, n); });
     }
 
     // The status code is known once the status line is read, before the headers.
     static int on_status_complete(llhttp_t* p) {
-        return guarded(p, [p](Impl& s) {
+        return guarded<Impl>(p, [p](Impl& s) {
             s.current.status = p->status_code;
             return 0;
         });
     }
 
-    static int on_header_field(llhttp_t* p, const char* at, size_t n) {
-        return guarded(p, [&](Impl& s) {
-            size_t cost = n;
-            if (!s.field_open) {
-                // A new field line (llhttp may deliver one name in several pieces).
-                s.field_open = true;
-                cost += kFieldLineOverhead;
-                if (++s.field_count > s.limits.max_headers) {
-                    return s.fail(ParseErrorKind::too_many_headers,
-                                  "more than " + std::to_string(s.limits.max_headers) +
-                                      " header fields");
-                }
-                s.storing_field = !s.headers_done;
-                if (s.storing_field) s.current.headers.emplace_back();
-            }
-            if (int rc = s.add_header_bytes(cost)) return rc;
-            // RFC 9112 §5.1: no whitespace between a field name and its colon.
-            if (n > 0 && !is_token(std::string_view(at, n))) {
-                return s.fail(ParseErrorKind::bad_request,
-                              "invalid character in a header field name");
-            }
-            if (s.storing_field) s.current.headers.back().name.append(at, n);
-            return 0;
-        });
-    }
-
-    static int on_header_field_complete(llhttp_t* p) {
-        return guarded(p, [](Impl& s) {
-            s.field_open = false;
-            return 0;
-        });
-    }
-
-    static int on_header_value(llhttp_t* p, const char* at, size_t n) {
-        return guarded(p, [&](Impl& s) {
-            if (int rc = s.add_header_bytes(n)) return rc;
-            if (s.storing_field) s.current.headers.back().value.append(at, n);
-            return 0;
-        });
-    }
-
-    static int on_header_value_complete(llhttp_t* p) {
-        return guarded(p, [](Impl& s) {
-            // RFC 9110 §5.5: OWS around a field value is not part of it; llhttp strips only the
-            // leading whitespace.
-            if (s.storing_field) {
-                std::string& v = s.current.headers.back().value;
-                while (!v.empty() && is_ows(v.back()))
-                    v.pop_back();
-            }
-            return 0;
-        });
-    }
-
     static int on_headers_complete(llhttp_t* p) {
-        const int rc = guarded(p, [p](Impl& s) {
+        const int rc = guarded<Impl>(p, [p](Impl& s) {
             s.field_open = false;
             ParsedResponse& r = s.current;
             r.status = p->status_code;
             r.version_minor = p->http_minor;
-            if (p->http_major != 1) {
-                return s.fail(ParseErrorKind::unsupported, "HTTP/" + std::to_string(p->http_major) +
-                                                               "." + std::to_string(p->http_minor) +
-                                                               " is not supported");
-            }
+            if (int rc = s.require_http1()) return rc;
             // RFC 9110 §15.2.2: after a 101 the connection speaks the protocol named in Upgrade,
             // from the byte after the empty line. llhttp 8 only treats a 101 as an upgrade when
             // it carries "Upgrade" and "Connection: upgrade"; the caller validates those, so the
@@ -237,43 +106,25 @@ struct ResponseParser::Impl {
             }
             s.headers_done = true;
             if (s.head_request) return kSkipBody; // RFC 9110 §9.3.2
-            const bool chunked = (p->flags & F_CHUNKED) != 0;
-            // RFC 9112 §6.3: refuse a declared length over the limit before any body byte.
-            if (!s.limits.truncate_body && !chunked && (p->flags & F_CONTENT_LENGTH) &&
-                p->content_length > s.limits.max_body_bytes) {
-                return s.fail(ParseErrorKind::body_too_large,
-                              "Content-Length " + std::to_string(p->content_length) +
-                                  " exceeds the " + std::to_string(s.limits.max_body_bytes) +
-                                  "-byte limit");
-            }
-            return 0;
+            if (s.limits.truncate_body) return 0;
+            return s.check_content_length(s.limits.max_body_bytes);
         });
         return rc == HPE_USER ? -1 : rc; // on_headers_complete signals an error with -1
     }
 
     static int on_chunk_header(llhttp_t* p) {
-        return guarded(p, [p](Impl& s) {
-            // RFC 9112 §7.1: the chunk size is known before its data; refuse early.
-            if (!s.limits.truncate_body &&
-                p->content_length > s.limits.max_body_bytes - s.current.body.size()) {
-                return s.fail(ParseErrorKind::body_too_large,
-                              "chunked body exceeds the " +
-                                  std::to_string(s.limits.max_body_bytes) + "-byte limit");
-            }
-            return 0;
+        return guarded<Impl>(p, [](Impl& s) {
+            if (s.limits.truncate_body) return 0;
+            return s.check_chunk_size(s.limits.max_body_bytes, s.current.body.size());
         });
     }
 
     static int on_body(llhttp_t* p, const char* at, size_t n) {
-        return guarded(p, [&](Impl& s) {
+        return guarded<Impl>(p, [&](Impl& s) {
             std::string& body = s.current.body;
             const size_t room = s.limits.max_body_bytes - body.size();
             if (n > room) {
-                if (!s.limits.truncate_body) {
-                    return s.fail(ParseErrorKind::body_too_large,
-                                  "body exceeds the " + std::to_string(s.limits.max_body_bytes) +
-                                      "-byte limit");
-                }
+                if (!s.limits.truncate_body) return s.body_too_large(s.limits.max_body_bytes);
                 body.append(at, room);
                 s.current.body_truncated = true;
                 return 0;
@@ -284,7 +135,7 @@ struct ResponseParser::Impl {
     }
 
     static int on_message_complete(llhttp_t* p) {
-        return guarded(p, [p](Impl& s) {
+        return guarded<Impl>(p, [p](Impl& s) {
             if (s.interim) {
                 ++s.interim_count;
                 s.in_progress = false;
@@ -298,15 +149,6 @@ struct ResponseParser::Impl {
             s.done = true;
             return static_cast<int>(HPE_PAUSED); // stop right after this response
         });
-    }
-
-    ParseError llhttp_error(llhttp_errno_t rc) const {
-        const char* reason = llhttp_get_error_reason(&parser);
-        std::string message = "llhttp: ";
-        message += llhttp_errno_name(rc);
-        message += ": ";
-        message += reason != nullptr ? reason : "";
-        return ParseError{ParseErrorKind::bad_request, one_line(message)};
     }
 
     Result<size_t, ParseError> feed(std::string_view data) {
@@ -375,27 +217,11 @@ void ResponseParser::expect_head_response() noexcept {
 }
 
 Result<size_t, ParseError> ResponseParser::feed(std::string_view data) noexcept {
-    try {
-        if (!impl_) return err(ParseError{ParseErrorKind::bad_request, "out of memory"});
-        return impl_->feed(data);
-    } catch (...) {
-        if (impl_ && !impl_->error) {
-            impl_->error = ParseError{ParseErrorKind::bad_request, "out of memory"};
-        }
-        return err(ParseError{ParseErrorKind::bad_request, "out of memory"});
-    }
+    return detail::guard_entry(impl_.get(), [&] { return impl_->feed(data); });
 }
 
 Result<std::monostate, ParseError> ResponseParser::finish() noexcept {
-    try {
-        if (!impl_) return err(ParseError{ParseErrorKind::bad_request, "out of memory"});
-        return impl_->finish();
-    } catch (...) {
-        if (impl_ && !impl_->error) {
-            impl_->error = ParseError{ParseErrorKind::bad_request, "out of memory"};
-        }
-        return err(ParseError{ParseErrorKind::bad_request, "out of memory"});
-    }
+    return detail::guard_entry(impl_.get(), [&] { return impl_->finish(); });
 }
 
 bool ResponseParser::done() const noexcept {

@@ -31,15 +31,6 @@ bool is_visible_ascii(std::string_view s) {
     return true;
 }
 
-// RFC 9110 §5.5: no CR, LF, NUL or other control character except HTAB.
-bool is_field_value(std::string_view s) {
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7F) return false;
-    }
-    return true;
-}
-
 // Fields the handshake writes itself, or that would change the request's framing or the
 // negotiation the response is checked against.
 bool is_reserved(std::string_view name) {
@@ -128,7 +119,7 @@ Result<PreparedHandshake, HandshakeError> build_handshake(const HandshakeRequest
             return err(error(K::invalid_request, "header " + h.name + " is set by the handshake"));
         }
         // The value is not quoted: it may be a credential.
-        if (!is_field_value(h.value)) {
+        if (!http::is_field_value(h.value)) {
             return err(error(K::invalid_request, "invalid value for header " + h.name));
         }
     }

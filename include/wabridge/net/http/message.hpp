@@ -56,6 +56,10 @@ struct Limits {
 // RFC 9110 §5.6.2: a non-empty run of tchar (field names and methods are tokens).
 bool is_token(std::string_view s) noexcept;
 
+// RFC 9110 §5.5: field values are VCHAR, obs-text, SP and HTAB; CR, LF, NUL and the other control
+// characters never are (a CR or LF would let a value inject header lines or a second message).
+bool is_field_value(std::string_view s) noexcept;
+
 // RFC 9110 §15 (and RFC 6585 §4, §5 for 429 and 431). Empty for codes without a registered phrase;
 // the status line then ends "NNN \r\n", which RFC 9112 §4 allows.
 std::string_view reason_phrase(int status) noexcept;
