@@ -242,6 +242,14 @@ http::Response ControlApi::create_session(const std::string& call_id, const http
             if (t != cfg->end() && !t->is_null() && !t->is_number()) {
                 return error(400, "invalid_request", "sessionConfig.temperature must be a number");
             }
+            // The GA Realtime API has no temperature; old callers still send it. Accepted and
+            // dropped, with one warning per process.
+            if (t != cfg->end() && t->is_number() && !temperature_warned_) {
+                temperature_warned_ = true;
+                log_.warn("sessionConfig.temperature is ignored: the GA Realtime API has no "
+                          "temperature",
+                          {{"temperature", t->get<double>()}});
+            }
         }
     } else {
         if (auto e = optional_string(body, "openaiModel", options.model)) return *e;

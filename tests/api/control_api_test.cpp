@@ -207,6 +207,30 @@ TEST(ControlApi, BridgeAliasesUseTheOldShapes) {
     EXPECT_EQ(a.registry.find("c9")->end_reason, "deleted");
 }
 
+TEST(ControlApi, TemperatureIsAcceptedDroppedAndWarnedAboutOnce) {
+    Api a;
+    std::vector<std::string> lines;
+    a.log.set_level(LogLevel::warn);
+    a.log.set_sink([&](std::string_view l) { lines.emplace_back(l); });
+    for (const char* id : {"t1", "t2"}) {
+        auto r = a.call("POST", "/bridge/start",
+                        json{{"callId", id},
+                             {"sdpOffer", offer()},
+                             {"sessionConfig", {{"temperature", 0.8}}}}
+                            .dump());
+        ASSERT_EQ(r.status, 200) << r.body;
+    }
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_NE(lines[0].find("temperature is ignored"), std::string::npos) << lines[0];
+    EXPECT_EQ(a.call("POST", "/bridge/start",
+                     json{{"callId", "t3"},
+                          {"sdpOffer", offer()},
+                          {"sessionConfig", {{"temperature", "hot"}}}}
+                         .dump())
+                  .status,
+              400);
+}
+
 TEST(ControlApi, CountsRequestsByRouteAndStatus) {
     Api a;
     a.call("GET", "/health");

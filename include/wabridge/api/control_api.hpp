@@ -44,6 +44,7 @@ private:
     ApiSettings settings_;
     MetricsRegistry& metrics_;
     Logger& log_;
+    bool temperature_warned_ = false;
     std::function<void()> refresh_process_metrics_;
 };
 
