@@ -115,6 +115,7 @@ bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge $(OUT)/pion_calle
 	bench/run_http_bench.sh $(OUT)
 	bench/run_connect_bench.sh $(OUT) 50
 	bench/run_audio_bench.sh $(OUT) 10 20
+	bench/run_openai_bench.sh $(OUT) 5
 
 run: deps
 	@$(MAKE) --no-print-directory $(OUT)/wabridge

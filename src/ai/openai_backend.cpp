@@ -32,7 +32,16 @@ OpenAiBackend::OpenAiBackend(loop::EventLoop& loop, net::Resolver& resolver,
     , started_(loop.now().mono)
     , metrics_(metrics)
     , reconnects_(metrics.counter("wabridge_openai_reconnects_total",
-                                  "Realtime WebSocket reconnects after a lost session")) {
+                                  "Realtime WebSocket reconnects after a lost session"))
+    , playout_(playout)
+    , uplink_latency_(metrics.histogram(
+          "wabridge_openai_uplink_latency_seconds",
+          "Caller RTP packet arrival to the append carrying its audio written to the socket",
+          {0.005, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.15, 0.2, 0.5, 1}))
+    , downlink_latency_(metrics.histogram(
+          "wabridge_openai_downlink_latency_seconds",
+          "Reply audio delta received (queue empty) to the first RTP packet built from it",
+          {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.1})) {
     // First connection attempt on the next loop turn (never inside the HTTP request).
     std::weak_ptr<bool> alive = alive_;
     timer_ = loop_.after(std::chrono::milliseconds(0), [this, alive](loop::TimePoint) {
@@ -179,7 +188,7 @@ void OpenAiBackend::handle(std::vector<ws::Event> events) {
         if (std::holds_alternative<ws::Opened>(e)) {
             session_.on_open(now);
         } else if (auto* t = std::get_if<ws::TextMessage>(&e)) {
-            session_.on_message(t->text, now);
+            on_server_message(t->text, now);
         } else if (auto* c = std::get_if<ws::Closed>(&e)) {
             return drop_connection(c->code, c->reason);
         } else if (auto* err = std::get_if<ws::Error>(&e)) {
@@ -196,12 +205,18 @@ void OpenAiBackend::handle(std::vector<ws::Event> events) {
 void OpenAiBackend::pump_outgoing() {
     if (!ws_ || ws_->state() != ws::State::open) return;
     const loop::TimePoint now = loop_.now().mono;
+    std::optional<loop::TimePoint> oldest;
+    std::vector<loop::TimePoint> arrivals;
     while (ws_->pending_output_bytes() + (tcp_ ? tcp_->pending_write() : 0) < kMaxBufferedBytes) {
-        auto message = session_.next_outgoing(now);
+        oldest.reset();
+        auto message = session_.next_outgoing(now, &oldest);
         if (!message) break;
         if (!ws_->send_text(*message)) break;
+        if (oldest) arrivals.push_back(*oldest);
     }
     flush();
+    for (loop::TimePoint a : arrivals)
+        uplink_latency_.observe(std::chrono::duration<double>(now - a).count());
 }
 
 void OpenAiBackend::flush() {
@@ -247,6 +262,29 @@ void OpenAiBackend::drop_connection(uint16_t code, const std::string& reason) {
             timer_ = 0;
             drive();
         });
+    }
+}
+
+void OpenAiBackend::on_server_message(const std::string& text, loop::TimePoint now) {
+    const auto before = playout_.stats();
+    const bool was_empty = playout_.empty();
+    session_.on_message(text, now);
+    const auto after = playout_.stats();
+    if (after.flushed_samples != flushed_seen_) { // barge-in: the marked audio will never play
+        flushed_seen_ = after.flushed_samples;
+        downlink_mark_.reset();
+    }
+    if (was_empty && !downlink_mark_ && after.pushed_samples > before.pushed_samples &&
+        !playout_.empty())
+        downlink_mark_ = DownlinkMark{after.played_samples, now};
+}
+
+void OpenAiBackend::on_packet_sent(loop::TimePoint now) {
+    if (!downlink_mark_) return;
+    if (playout_.stats().played_samples > downlink_mark_->first_sample) {
+        downlink_latency_.observe(
+            std::chrono::duration<double>(now - downlink_mark_->arrived).count());
+        downlink_mark_.reset();
     }
 }
 

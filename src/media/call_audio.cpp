@@ -51,7 +51,9 @@ void CallAudio::on_rtp(const rtp::RtpPacket& packet, loop::TimePoint now) {
 
 size_t CallAudio::on_slot(loop::TimePoint now, std::span<uint8_t> out) {
     pull_caller_frame(now);
-    return write_packet(out);
+    const size_t n = write_packet(out);
+    if (backend_) backend_->on_packet_sent(now);
+    return n;
 }
 
 // Receive half of a slot: one jitter-buffer decision, decoded at 24 kHz (RFC 7587 §4.3 lets

@@ -42,6 +42,7 @@ public:
     void on_caller_audio(std::span<const int16_t> frame, loop::TimePoint arrival,
                          loop::TimePoint now) override;
     void on_dtmf(const media::DtmfDigit& digit, loop::TimePoint now) override;
+    void on_packet_sent(loop::TimePoint now) override;
     void close() override;
     void describe(call::AiStats& out) const override;
 
@@ -61,6 +62,7 @@ private:
     void drop_connection(uint16_t code, const std::string& reason);
     void arm_timer();
     void log_new_transcripts();
+    void on_server_message(const std::string& text, loop::TimePoint now);
 
     loop::EventLoop& loop_;
     net::Resolver& resolver_;
@@ -85,6 +87,19 @@ private:
     Counter& reconnects_;
     uint64_t reconnects_counted_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+    // Latency accounting. Uplink: RTP arrival of the first frame in an append → the append
+    // handed to the socket. Downlink: a delta that found the playout queue empty → the first
+    // packet built from it (its audio is the next to play, so this is the bridge's own delay).
+    media::PlayoutQueue& playout_;
+    Histogram& uplink_latency_;
+    Histogram& downlink_latency_;
+    struct DownlinkMark {
+        uint64_t first_sample; // played_samples value at which this delta's audio starts
+        loop::TimePoint arrived;
+    };
+    std::optional<DownlinkMark> downlink_mark_;
+    uint64_t flushed_seen_ = 0;
 };
 
 } // namespace wabridge::ai

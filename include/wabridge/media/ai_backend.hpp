@@ -22,6 +22,9 @@ public:
     virtual void on_caller_audio(std::span<const int16_t> frame, loop::TimePoint arrival,
                                  loop::TimePoint now) = 0;
     virtual void on_dtmf(const DtmfDigit& digit, loop::TimePoint now) = 0;
+    // A 20 ms packet for the caller was just built from the playout queue (AI audio or
+    // silence); for latency accounting.
+    virtual void on_packet_sent(loop::TimePoint) {}
     // The call is over; stop producing audio. Idempotent.
     virtual void close() {}
     // State and transcripts for GET /sessions/{callId}.
