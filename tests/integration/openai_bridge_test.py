@@ -153,7 +153,19 @@ def case_barge_in_truncates_to_what_was_heard(tmp, audio):
     diff = t["audio_end_ms"] - heard_ms
     print("# truncate audio_end_ms=%d, caller heard %d ms (reply lead %d ms)" % (t["audio_end_ms"], heard_ms, lead_ms))
     check(abs(diff) <= 60, "truncate %d ms vs heard %d ms" % (t["audio_end_ms"], heard_ms))
-    return "audio_end_ms %d vs %d ms heard (%+d)" % (t["audio_end_ms"], heard_ms, diff)
+    # At the caller, the reply stops within 60 ms of the bridge getting speech_started (the
+    # fake's send time, on the same host; loopback delivery is well under a millisecond).
+    t0 = timeline.tl["t0_unix"]
+    started = [e for e in fake.log() if e.get("kind") == "server"
+               and e.get("type") == "input_audio_buffer.speech_started"
+               and (e["t"] - t0) * 1000 > b_onset - 100]
+    check(started, "no speech_started for B in the fake's log")
+    ss_ms = (started[0]["t"] - t0) * 1000
+    stop = timeline.arrival_time(last) + 20 - ss_ms
+    print("# speech_started reached the bridge at %.0f ms; the reply's last voiced packet ended %.1f ms later" % (ss_ms, stop))
+    check(stop <= 60, "the reply went on %.1f ms after speech_started" % stop)
+    return "audio_end_ms %d vs %d ms heard (%+d); stopped %.0f ms after speech_started" % (
+        t["audio_end_ms"], heard_ms, diff, stop)
 
 
 def case_reconnect_after_the_fake_closes(tmp, audio):

@@ -762,8 +762,11 @@ func fillTiming(res *Result, tm *timing, hangup time.Time, play *oggOpusFile, re
 	if path == "" {
 		return
 	}
-	tl := &Timeline{T0: "our side of DTLS connected", DTLSUpMs: res.DTLSConnectedMs, HangupMs: res.HangupMs,
-		LastSendMs: lastSend, Received: received, Sent: sentList}
+	tm.mu.Lock()
+	t0Unix := float64(tm.t0.UnixNano()) / 1e9
+	tm.mu.Unlock()
+	tl := &Timeline{T0: "our side of DTLS connected", T0Unix: t0Unix, DTLSUpMs: res.DTLSConnectedMs,
+		HangupMs: res.HangupMs, LastSendMs: lastSend, Received: received, Sent: sentList}
 	if tl.Received == nil {
 		tl.Received = []recvEvent{}
 	}

@@ -36,6 +36,7 @@ type sendEvent struct {
 // Timeline is the -timeline file.
 type Timeline struct {
 	T0          string      `json:"t0"`
+	T0Unix      float64     `json:"t0_unix"`           // t0 as Unix seconds, to line up other processes' logs
 	DTLSUpMs    *float64    `json:"dtls_connected_ms"` // t0, measured from the POST
 	HangupMs    *float64    `json:"hangup_ms"`
 	LastSendMs  *float64    `json:"last_send_ms"`
