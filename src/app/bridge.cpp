@@ -190,8 +190,9 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     auto signals = b.loop->handle_signals([p = &b](int signo) { p->on_signal(signo); });
     if (!signals) return err("signals: " + signals.error());
 
-    b.resolver = std::make_unique<net::Resolver>(*b.loop);
     if (config.ai_backend == AiBackend::openai) {
+        // DNS for the OpenAI WebSocket; the worker thread exists only when it is needed.
+        b.resolver = std::make_unique<net::Resolver>(*b.loop);
         auto url = ai::parse_realtime_url(config.openai_realtime_url);
         if (!url) return err("OPENAI_REALTIME_URL: " + url.error());
         b.openai_url = url.value();

@@ -383,9 +383,9 @@ void WebRtcTransport::schedule_rtcp() {
 }
 
 void WebRtcTransport::publish_audio_metrics() {
-    const auto now = stats();
-    if (!now.audio) return;
-    const call::AudioStats& a = *now.audio;
+    const auto audio = audio_stats(); // not stats(): no need for the AI side's transcripts here
+    if (!audio) return;
+    const call::AudioStats& a = *audio;
     auto add = [](Counter& c, uint64_t current, uint64_t& published) {
         if (current > published) c.inc(current - published);
         published = current;
@@ -442,29 +442,33 @@ void WebRtcTransport::check_media(loop::TimePoint now) {
     media_timer_ = loop_.after(kMediaCheck, [this](loop::TimePoint t) { check_media(t); });
 }
 
+std::optional<call::AudioStats> WebRtcTransport::audio_stats() const {
+    if (!audio_) return std::nullopt;
+    const media::CallAudioStats a = audio_->stats();
+    call::AudioStats out;
+    out.jitter_delay_ms = a.jitter.current_delay_ms;
+    out.jitter_target_ms = a.jitter.target_delay_ms;
+    out.late_packets = a.jitter.late;
+    out.lost_packets = a.jitter.lost;
+    out.fec_recovered = a.frames_fec;
+    out.concealed_ms = a.jitter.concealed_ms;
+    out.dtmf_digits = a.dtmf.digits;
+    out.frames_to_ai = a.frames_to_ai;
+    out.packets_ai = a.packets_ai;
+    out.packets_silence = a.packets_silence;
+    out.loss_hint_percent = a.loss_hint_percent;
+    if (pacer_) {
+        out.pacer_skipped_slots = pacer_->skipped();
+        out.pacer_max_late_ms =
+            std::chrono::duration<double, std::milli>(pacer_->max_lateness()).count();
+    }
+    return out;
+}
+
 call::MediaStats WebRtcTransport::stats() const {
     call::MediaStats s = stats_;
     if (backend_) backend_->describe(s.ai.emplace());
-    if (audio_) {
-        const media::CallAudioStats a = audio_->stats();
-        call::AudioStats& out = s.audio.emplace();
-        out.jitter_delay_ms = a.jitter.current_delay_ms;
-        out.jitter_target_ms = a.jitter.target_delay_ms;
-        out.late_packets = a.jitter.late;
-        out.lost_packets = a.jitter.lost;
-        out.fec_recovered = a.frames_fec;
-        out.concealed_ms = a.jitter.concealed_ms;
-        out.dtmf_digits = a.dtmf.digits;
-        out.frames_to_ai = a.frames_to_ai;
-        out.packets_ai = a.packets_ai;
-        out.packets_silence = a.packets_silence;
-        out.loss_hint_percent = a.loss_hint_percent;
-        if (pacer_) {
-            out.pacer_skipped_slots = pacer_->skipped();
-            out.pacer_max_late_ms =
-                std::chrono::duration<double, std::milli>(pacer_->max_lateness()).count();
-        }
-    }
+    s.audio = audio_stats();
     return s;
 }
 

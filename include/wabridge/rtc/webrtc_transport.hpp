@@ -140,6 +140,7 @@ private:
     // Process-wide audio counters, fed with each call's increments at every RTCP report and at
     // close (so they move while calls run, not just when they end).
     void publish_audio_metrics();
+    std::optional<call::AudioStats> audio_stats() const;
     call::AudioStats published_{};
     Counter& audio_lost_;
     Counter& audio_late_;
