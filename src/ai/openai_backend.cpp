@@ -54,7 +54,6 @@ OpenAiBackend::OpenAiBackend(loop::EventLoop& loop, net::Resolver& resolver,
 OpenAiBackend::~OpenAiBackend() {
     *alive_ = false;
     if (timer_) loop_.cancel(timer_);
-    if (resolve_id_) resolver_.cancel(resolve_id_);
 }
 
 // The one place where the session's wishes turn into I/O.
@@ -62,8 +61,7 @@ void OpenAiBackend::drive() {
     if (closed_) return;
     const loop::TimePoint now = loop_.now().mono;
     session_.on_timer(now);
-    if (session_.wants_close() && (tcp_ || connecting_))
-        drop_connection(1000, "closed by the bridge");
+    if (session_.wants_close() && stream_) drop_connection(1000, "closed by the bridge");
     if (auto end = session_.end_call(); end && !ended_) {
         ended_ = true;
         logger().warn("OpenAI session ended the call",
@@ -72,7 +70,7 @@ void OpenAiBackend::drive() {
         if (on_end_) on_end_(end->reason);
         return;
     }
-    if (!tcp_ && !connecting_ && session_.wants_connection(now)) connect(now);
+    if (!stream_ && session_.wants_connection(now)) connect(now);
     pump_outgoing();
     log_new_transcripts();
     const auto s = session_.stats();
@@ -107,37 +105,19 @@ void OpenAiBackend::arm_timer() {
 }
 
 void OpenAiBackend::connect(loop::TimePoint now) {
-    connecting_ = true;
     session_.on_connecting(now);
-    std::weak_ptr<bool> alive = alive_;
-    resolve_id_ =
-        resolver_.resolve(settings_.url.host, settings_.url.port, [this, alive](auto endpoints) {
-            if (alive.expired()) return;
-            resolve_id_ = 0;
-            on_resolved(std::move(endpoints));
-        });
+    net::ClientStream::Callbacks cb;
+    cb.on_open = [this] { on_stream_open(); };
+    cb.on_data = [this](std::string_view d) { on_plaintext(d); };
+    cb.on_closed = [this](const std::string& why) { on_stream_closed(why); };
+    stream_ = std::make_unique<net::ClientStream>(
+        loop_, resolver_,
+        net::ClientTarget{settings_.url.host, settings_.url.port, settings_.url.tls,
+                          settings_.ca_file, {}},
+        std::move(cb));
 }
 
-void OpenAiBackend::on_resolved(Result<std::vector<net::Endpoint>, std::string> endpoints) {
-    if (closed_ || !connecting_) return;
-    if (!endpoints) return drop_connection(0, endpoints.error());
-    net::TcpStream::Callbacks cb;
-    cb.on_connected = [this] { on_tcp_connected(); };
-    cb.on_data = [this](std::span<const uint8_t> d) { on_tcp_data(d); };
-    cb.on_closed = [this](const std::string& why) { on_tcp_closed(why); };
-    // The first address; a failure comes back as a lost connection and the session retries.
-    auto tcp = net::TcpStream::connect(loop_, endpoints.value().front(), std::move(cb));
-    if (!tcp) return drop_connection(0, tcp.error());
-    tcp_ = std::move(tcp.value());
-}
-
-void OpenAiBackend::on_tcp_connected() {
-    if (settings_.url.tls) {
-        auto tls = tls::TlsClient::create({settings_.url.host, settings_.ca_file, true});
-        if (!tls) return drop_connection(0, tls.error());
-        tls_.emplace(std::move(tls.value()));
-        tls_->start();
-    }
+void OpenAiBackend::on_stream_open() {
     ws::HandshakeRequest req;
     req.host = settings_.url.host_header;
     req.target = settings_.url.target(settings_.session.model);
@@ -152,29 +132,12 @@ void OpenAiBackend::on_tcp_connected() {
     flush();
 }
 
-void OpenAiBackend::on_tcp_data(std::span<const uint8_t> bytes) {
-    std::weak_ptr<bool> alive = alive_;
-    if (tls_) {
-        tls_->on_bytes(bytes);
-        if (auto& f = tls_->failure()) return drop_connection(0, *f);
-        auto plain = tls_->take_plaintext();
-        flush(); // TLS may have handshake bytes to send
-        if (alive.expired()) return;
-        if (!plain.empty())
-            on_plaintext(
-                std::string_view(reinterpret_cast<const char*>(plain.data()), plain.size()));
-        if (!alive.expired() && tls_ && tls_->peer_closed()) on_tcp_closed("TLS close_notify");
-    } else {
-        on_plaintext(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    }
-}
-
 void OpenAiBackend::on_plaintext(std::string_view bytes) {
     if (!ws_) return;
     handle(ws_->on_bytes(bytes));
 }
 
-void OpenAiBackend::on_tcp_closed(const std::string& why) {
+void OpenAiBackend::on_stream_closed(const std::string& why) {
     if (ws_) {
         auto events = ws_->on_peer_closed();
         if (!events.empty()) return handle(std::move(events));
@@ -207,7 +170,7 @@ void OpenAiBackend::pump_outgoing() {
     const loop::TimePoint now = loop_.now().mono;
     std::optional<loop::TimePoint> oldest;
     std::vector<loop::TimePoint> arrivals;
-    while (ws_->pending_output_bytes() + (tcp_ ? tcp_->pending_write() : 0) < kMaxBufferedBytes) {
+    while (ws_->pending_output_bytes() + (stream_ ? stream_->pending() : 0) < kMaxBufferedBytes) {
         oldest.reset();
         auto message = session_.next_outgoing(now, &oldest);
         if (!message) break;
@@ -220,36 +183,21 @@ void OpenAiBackend::pump_outgoing() {
 }
 
 void OpenAiBackend::flush() {
-    if (!tcp_) return;
-    if (ws_) {
-        std::string out = ws_->take_output();
-        if (!out.empty()) {
-            auto bytes = std::span(reinterpret_cast<const uint8_t*>(out.data()), out.size());
-            if (tls_)
-                tls_->write(bytes);
-            else
-                tcp_->write(bytes);
-        }
-    }
-    if (tls_) {
-        auto cipher = tls_->take_output();
-        if (!cipher.empty()) tcp_->write(cipher);
-    }
+    if (!stream_ || !ws_) return;
+    std::string out = ws_->take_output();
+    if (!out.empty()) stream_->send(out);
 }
 
 // The connection is over (or never was); the session decides what comes next.
 void OpenAiBackend::drop_connection(uint16_t code, const std::string& reason) {
-    const bool had = tcp_ || connecting_ || ws_;
+    const bool had = stream_ || ws_;
     if (ws_ && ws_->state() == ws::State::open) {
         (void)ws_->close(1000, "");
         flush();
     }
-    if (resolve_id_) resolver_.cancel(resolve_id_);
-    resolve_id_ = 0;
-    tcp_.reset();
-    tls_.reset();
+    if (stream_) stream_->close();
+    stream_.reset();
     ws_.reset();
-    connecting_ = false;
     if (!had) return;
     if (!closed_) {
         logger().info("OpenAI connection closed", {{"code", code}, {"reason", reason}}, call_id_);

@@ -1,5 +1,7 @@
 #include "wabridge/api/control_api.hpp"
 
+#include "ai_request_options.hpp"
+
 #include "session_view.hpp"
 #include "wabridge/util/text.hpp"
 
@@ -230,12 +232,32 @@ http::Response ControlApi::create_session(const std::string& call_id, const http
     if (auto e = required_string(body, "sdpOffer", offer)) return *e;
     call::SessionOptions options;
     options.model = settings_.default_model;
+    // turnDetection and dtmfToModel: at the top level of /sessions/{id}/webrtc, inside
+    // sessionConfig for /bridge/start.
+    auto read_ai_options = [&](const json& obj) -> std::optional<Response> {
+        auto td = obj.find("turnDetection");
+        if (td == obj.end()) td = obj.find("turn_detection");
+        if (td != obj.end() && !td->is_null()) {
+            if (auto why = read_turn_detection(*td, options.turn_detection))
+                return error(400, "invalid_request", *why);
+        }
+        auto dtmf = obj.find("dtmfToModel");
+        if (dtmf != obj.end() && !dtmf->is_null()) {
+            if (!dtmf->is_boolean())
+                return error(400, "invalid_request", "dtmfToModel must be true or false");
+            options.dtmf_to_model = dtmf->get<bool>();
+        }
+        return std::nullopt;
+    };
     if (bridge_shape) {
         if (auto e = optional_string(body, "from", options.from)) return *e;
         auto cfg = body.find("sessionConfig");
         if (cfg != body.end() && !cfg->is_null()) {
             if (!cfg->is_object())
                 return error(400, "invalid_request", "sessionConfig must be an object");
+            if (auto e = optional_string(*cfg, "model", options.model)) return *e;
+            if (options.model.empty()) options.model = settings_.default_model;
+            if (auto e = read_ai_options(*cfg)) return *e;
             if (auto e = optional_string(*cfg, "voice", options.voice)) return *e;
             if (auto e = optional_string(*cfg, "instructions", options.instructions)) return *e;
             auto t = cfg->find("temperature");
@@ -256,6 +278,7 @@ http::Response ControlApi::create_session(const std::string& call_id, const http
         if (auto e = optional_string(body, "systemInstructions", options.instructions)) return *e;
         if (auto e = optional_string(body, "voice", options.voice)) return *e;
         if (options.model.empty()) options.model = settings_.default_model;
+        if (auto e = read_ai_options(body)) return *e;
     }
 
     auto created = registry_.create(call_id, offer, std::move(options), now);

@@ -122,8 +122,19 @@ struct Bridge::Impl {
             options.instructions.empty() ? config.system_instructions : options.instructions;
         s.session.voice = options.voice.empty() ? config.openai_voice : options.voice;
         s.session.transcription_model = config.openai_transcription_model;
-        s.session.turn_detection.silence_duration_ms =
-            static_cast<int>(config.openai_vad_silence_ms);
+        s.session.format = config.openai_audio_format == "pcmu"   ? media::AiAudioFormat::pcmu
+                           : config.openai_audio_format == "pcma" ? media::AiAudioFormat::pcma
+                                                                  : media::AiAudioFormat::pcm24k;
+        s.session.dtmf_to_model = options.dtmf_to_model.value_or(config.openai_dtmf_to_model);
+        ai::TurnDetection& td = s.session.turn_detection;
+        const call::TurnDetectionOptions& req = options.turn_detection;
+        td.type = req.type.value_or(config.openai_vad_type);
+        td.threshold = req.threshold.value_or(config.openai_vad_threshold);
+        td.prefix_padding_ms =
+            req.prefix_padding_ms.value_or(static_cast<int>(config.openai_vad_prefix_padding_ms));
+        td.silence_duration_ms =
+            req.silence_duration_ms.value_or(static_cast<int>(config.openai_vad_silence_ms));
+        td.eagerness = req.eagerness.value_or(config.openai_vad_eagerness);
         auto on_end = [this, call_id](std::string_view reason) {
             if (registry->end(call_id, reason, loop->now()))
                 logger().info("session ended", {{"reason", reason}}, call_id);

@@ -200,6 +200,65 @@ Field ip_list(std::vector<std::string> Config::*member) {
             [=](const Config& config) { return nlohmann::json(config.*member); }};
 }
 
+// One of a fixed set of words, spelled exactly as the API spells them.
+Field word(std::string Config::*member, std::vector<std::string_view> words) {
+    return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
+                for (std::string_view w : words) {
+                    if (value == w) {
+                        config.*member = std::string(value);
+                        return std::nullopt;
+                    }
+                }
+                std::string expected = "expected one of";
+                for (std::string_view w : words)
+                    expected += (w == words.front() ? " " : ", ") + std::string(w);
+                return expected;
+            },
+            [=](const Config& config) { return nlohmann::json(config.*member); }};
+}
+
+// A plain decimal number ("0.5", "1", ".25"): digits with at most one point, no sign or exponent.
+Field decimal(double Config::*member, double min, double max) {
+    return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
+                auto fail = [&] {
+                    char buf[96];
+                    std::snprintf(buf, sizeof buf, "expected a number from %g to %g", min, max);
+                    return std::string(buf);
+                };
+                const bool shape =
+                    !value.empty() && value != "." &&
+                    std::all_of(value.begin(), value.end(),
+                                [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                    std::count(value.begin(), value.end(), '.') <= 1;
+                if (!shape) return fail();
+                double d = 0;
+                const char* end = value.data() + value.size();
+                auto [ptr, ec] = std::from_chars(value.data(), end, d);
+                if (ec != std::errc{} || ptr != end || d < min || d > max) return fail();
+                config.*member = d;
+                return std::nullopt;
+            },
+            [=](const Config& config) { return nlohmann::json(config.*member); }};
+}
+
+// true/false, also 1/0, yes/no, on/off (ASCII case-insensitive).
+Field boolean(bool Config::*member) {
+    return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
+                std::string v;
+                for (char c : value)
+                    v.push_back(ascii_lower(c));
+                if (v == "true" || v == "1" || v == "yes" || v == "on") {
+                    config.*member = true;
+                } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+                    config.*member = false;
+                } else {
+                    return std::string("expected true or false");
+                }
+                return std::nullopt;
+            },
+            [=](const Config& config) { return nlohmann::json(config.*member); }};
+}
+
 template <typename E>
 Field choice(E Config::*member, std::optional<E> (*parse)(std::string_view),
              std::string_view choices) {
@@ -235,9 +294,29 @@ const std::vector<Setting>& settings() {
         {"OPENAI_TRANSCRIPTION_MODEL", "--openai-transcription-model", "gpt-4o-mini-transcribe",
          "model that transcribes the caller (empty: no caller transcripts)", false,
          model_name(&Config::openai_transcription_model)},
+        {"OPENAI_VAD_TYPE", "--openai-vad-type", "server_vad",
+         "turn detection: server_vad (level, with threshold/padding/silence) or semantic_vad "
+         "(the model judges the end of the turn, with eagerness)",
+         false, word(&Config::openai_vad_type, {"server_vad", "semantic_vad"})},
+        {"OPENAI_VAD_THRESHOLD", "--openai-vad-threshold", "0.5",
+         "server VAD: speech activation threshold (0-1; higher needs louder speech)", false,
+         decimal(&Config::openai_vad_threshold, 0.0, 1.0)},
+        {"OPENAI_VAD_PREFIX_PADDING_MS", "--openai-vad-prefix-padding-ms", "300",
+         "server VAD: audio kept from before the detected speech, in ms (0-5000)", false,
+         integer(&Config::openai_vad_prefix_padding_ms, 0, 5000)},
         {"OPENAI_VAD_SILENCE_MS", "--openai-vad-silence-ms", "500",
          "server VAD: silence that ends the caller's turn, in ms (100-5000)", false,
          integer(&Config::openai_vad_silence_ms, 100, 5000)},
+        {"OPENAI_VAD_EAGERNESS", "--openai-vad-eagerness", "auto",
+         "semantic VAD: how soon the model ends the caller's turn (low, medium, high, auto)",
+         false, word(&Config::openai_vad_eagerness, {"low", "medium", "high", "auto"})},
+        {"OPENAI_AUDIO_FORMAT", "--openai-audio-format", "pcm",
+         "audio to and from OpenAI: pcm (24 kHz PCM16, best quality), pcmu or pcma (G.711, "
+         "8 kHz, a sixth of the bandwidth)",
+         false, word(&Config::openai_audio_format, {"pcm", "pcmu", "pcma"})},
+        {"OPENAI_DTMF_TO_MODEL", "--openai-dtmf-to-model", "true",
+         "tell the model about keypad presses (a user text item, then response.create)", false,
+         boolean(&Config::openai_dtmf_to_model)},
         {"OPENAI_CA_FILE", "--openai-ca-file", "",
          "PEM file of CAs to trust for wss:// instead of the system store (tests, TLS proxies)",
          false, free_text(&Config::openai_ca_file)},

@@ -231,6 +231,70 @@ TEST(ControlApi, TemperatureIsAcceptedDroppedAndWarnedAboutOnce) {
               400);
 }
 
+TEST(ControlApi, TurnDetectionModelAndDtmfFromTheRequest) {
+    Api a;
+    auto r = a.call("POST", "/sessions/td1/webrtc",
+                    json{{"sdpOffer", offer()},
+                         {"turnDetection",
+                          {{"type", "server_vad"},
+                           {"threshold", 0.6},
+                           {"prefixPaddingMs", 200},
+                           {"silence_duration_ms", 700}}},
+                         {"dtmfToModel", false}}
+                        .dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const call::SessionOptions& o = a.registry.find("td1")->options;
+    EXPECT_EQ(o.turn_detection.type, "server_vad");
+    EXPECT_DOUBLE_EQ(*o.turn_detection.threshold, 0.6);
+    EXPECT_EQ(o.turn_detection.prefix_padding_ms, 200);
+    EXPECT_EQ(o.turn_detection.silence_duration_ms, 700);
+    EXPECT_FALSE(o.turn_detection.eagerness.has_value());
+    EXPECT_EQ(o.dtmf_to_model, false);
+
+    r = a.call("POST", "/bridge/start",
+               json{{"callId", "td2"},
+                    {"sdpOffer", offer()},
+                    {"sessionConfig",
+                     {{"model", "gpt-realtime-mini"},
+                      {"turnDetection", {{"type", "semantic_vad"}, {"eagerness", "high"}}}}}}
+                   .dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    const call::SessionOptions& o2 = a.registry.find("td2")->options;
+    EXPECT_EQ(o2.model, "gpt-realtime-mini");
+    EXPECT_EQ(o2.turn_detection.type, "semantic_vad");
+    EXPECT_EQ(o2.turn_detection.eagerness, "high");
+    EXPECT_FALSE(o2.dtmf_to_model.has_value());
+}
+
+TEST(ControlApi, BadTurnDetectionIsA400NamingTheField) {
+    Api a;
+    const std::pair<json, std::string> cases[] = {
+        {json{{"type", "none"}}, "turnDetection.type"},
+        {json{{"threshold", 1.5}}, "turnDetection.threshold"},
+        {json{{"threshold", "high"}}, "turnDetection.threshold"},
+        {json{{"silenceDurationMs", 50}}, "turnDetection.silenceDurationMs"},
+        {json{{"silenceDurationMs", 500.5}}, "turnDetection.silenceDurationMs"},
+        {json{{"prefixPaddingMs", -1}}, "turnDetection.prefixPaddingMs"},
+        {json{{"eagerness", "now"}}, "turnDetection.eagerness"},
+        {json{{"silence", 500}}, "turnDetection.silence"},
+        {json(7), "turnDetection must be an object"},
+    };
+    int n = 0;
+    for (const auto& [td, field] : cases) {
+        auto r = a.call("POST", "/sessions/bad" + std::to_string(n++) + "/webrtc",
+                        json{{"sdpOffer", offer()}, {"turnDetection", td}}.dump());
+        EXPECT_EQ(r.status, 400) << td.dump();
+        EXPECT_EQ(code_of(r), "invalid_request");
+        EXPECT_NE(json::parse(r.body)["error"]["message"].get<std::string>().find(field),
+                  std::string::npos)
+            << r.body;
+    }
+    auto r = a.call("POST", "/sessions/bad-dtmf/webrtc",
+                    json{{"sdpOffer", offer()}, {"dtmfToModel", "yes"}}.dump());
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(a.registry.active(), 0u);
+}
+
 TEST(ControlApi, CountsRequestsByRouteAndStatus) {
     Api a;
     a.call("GET", "/health");

@@ -84,6 +84,26 @@ TEST(Config, EveryEnvVariableIsParsed) {
     EXPECT_EQ(c.log_format, LogFormat::text);
 }
 
+TEST(Config, TurnDetectionFormatAndDtmfSettings) {
+    Config c = load_ok({}, {{"OPENAI_VAD_TYPE", "semantic_vad"},
+                            {"OPENAI_VAD_THRESHOLD", "0.75"},
+                            {"OPENAI_VAD_PREFIX_PADDING_MS", "120"},
+                            {"OPENAI_VAD_SILENCE_MS", "800"},
+                            {"OPENAI_VAD_EAGERNESS", "low"},
+                            {"OPENAI_AUDIO_FORMAT", "pcmu"},
+                            {"OPENAI_DTMF_TO_MODEL", "off"}});
+    EXPECT_EQ(c.openai_vad_type, "semantic_vad");
+    EXPECT_DOUBLE_EQ(c.openai_vad_threshold, 0.75);
+    EXPECT_EQ(c.openai_vad_prefix_padding_ms, 120u);
+    EXPECT_EQ(c.openai_vad_silence_ms, 800u);
+    EXPECT_EQ(c.openai_vad_eagerness, "low");
+    EXPECT_EQ(c.openai_audio_format, "pcmu");
+    EXPECT_FALSE(c.openai_dtmf_to_model);
+    EXPECT_TRUE(load_ok({}, {{"OPENAI_DTMF_TO_MODEL", "TRUE"}}).openai_dtmf_to_model);
+    EXPECT_DOUBLE_EQ(load_ok({}, {{"OPENAI_VAD_THRESHOLD", "1"}}).openai_vad_threshold, 1.0);
+    EXPECT_DOUBLE_EQ(load_ok({}, {{"OPENAI_VAD_THRESHOLD", ".25"}}).openai_vad_threshold, 0.25);
+}
+
 TEST(Config, EnumValuesAreCaseInsensitive) {
     Config c = load_ok({}, {{"LOG_LEVEL", "WARN"}, {"LOG_FORMAT", "Text"}, {"AI_BACKEND", "ECHO"}});
     EXPECT_EQ(c.log_level, LogLevel::warn);
@@ -230,6 +250,38 @@ INSTANTIATE_TEST_SUITE_P(
                 "ICE_BIND_ADDRESSES",
                 "invalid ICE_BIND_ADDRESSES=10.0.0.1,eth0: expected comma-separated IP addresses; "
                 "'eth0' is not a specific IPv4 or IPv6 address"},
+        BadCase{{{"OPENAI_VAD_TYPE", "none"}},
+                {},
+                "OPENAI_VAD_TYPE",
+                "invalid OPENAI_VAD_TYPE=none: expected one of server_vad, semantic_vad"},
+        BadCase{{{"OPENAI_VAD_THRESHOLD", "1.5"}},
+                {},
+                "OPENAI_VAD_THRESHOLD",
+                "invalid OPENAI_VAD_THRESHOLD=1.5: expected a number from 0 to 1"},
+        BadCase{{{"OPENAI_VAD_THRESHOLD", "-0.1"}},
+                {},
+                "OPENAI_VAD_THRESHOLD",
+                "invalid OPENAI_VAD_THRESHOLD=-0.1: expected a number from 0 to 1"},
+        BadCase{{{"OPENAI_VAD_THRESHOLD", "1e-1"}},
+                {},
+                "OPENAI_VAD_THRESHOLD",
+                "invalid OPENAI_VAD_THRESHOLD=1e-1: expected a number from 0 to 1"},
+        BadCase{{{"OPENAI_VAD_PREFIX_PADDING_MS", "5001"}},
+                {},
+                "OPENAI_VAD_PREFIX_PADDING_MS",
+                "invalid OPENAI_VAD_PREFIX_PADDING_MS=5001: expected an integer from 0 to 5000"},
+        BadCase{{{"OPENAI_VAD_EAGERNESS", "eager"}},
+                {},
+                "OPENAI_VAD_EAGERNESS",
+                "invalid OPENAI_VAD_EAGERNESS=eager: expected one of low, medium, high, auto"},
+        BadCase{{{"OPENAI_AUDIO_FORMAT", "pcm16"}},
+                {},
+                "OPENAI_AUDIO_FORMAT",
+                "invalid OPENAI_AUDIO_FORMAT=pcm16: expected one of pcm, pcmu, pcma"},
+        BadCase{{{"OPENAI_DTMF_TO_MODEL", "maybe"}},
+                {},
+                "OPENAI_DTMF_TO_MODEL",
+                "invalid OPENAI_DTMF_TO_MODEL=maybe: expected true or false"},
         BadCase{{{"RTP_PORT_MIN", "1023"}},
                 {},
                 "RTP_PORT_MIN",
@@ -424,7 +476,13 @@ TEST(ConfigSummary, ShowsEverySettingAndHidesSecrets) {
          "You are a friendly voice assistant on a phone call. Keep answers short."},
         {"OPENAI_VOICE", "marin"},
         {"OPENAI_TRANSCRIPTION_MODEL", "gpt-4o-mini-transcribe"},
+        {"OPENAI_VAD_TYPE", "server_vad"},
+        {"OPENAI_VAD_THRESHOLD", 0.5},
+        {"OPENAI_VAD_PREFIX_PADDING_MS", 300},
         {"OPENAI_VAD_SILENCE_MS", 500},
+        {"OPENAI_VAD_EAGERNESS", "auto"},
+        {"OPENAI_AUDIO_FORMAT", "pcm"},
+        {"OPENAI_DTMF_TO_MODEL", true},
         {"OPENAI_CA_FILE", ""},
         {"AI_BACKEND", "openai"},
         {"PUBLIC_IP", "203.0.113.7"},

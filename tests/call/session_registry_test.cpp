@@ -37,7 +37,7 @@ const std::string& offer() {
 TEST(SessionRegistry, CreatesAndAnswersFromTheSdpEngine) {
     Fixture f;
     auto r =
-        f.registry.create("wacid.1", offer(), {"+1555", "gpt-realtime", "be kind", "marin"}, at(0));
+        f.registry.create("wacid.1", offer(), {"+1555", "gpt-realtime", "be kind", "marin", {}, {}}, at(0));
     ASSERT_TRUE(r.ok());
     EXPECT_FALSE(r->replayed);
     const CallSession* s = r->session;

@@ -12,8 +12,10 @@ conversation replayed; a wrong key ends the call with invalid_api_key.
 
   tests/integration/openai_bridge_test.py BUILD_DIR/wabridge
 """
+import array
 import glob
 import json
+import math
 import os
 import signal
 import subprocess
@@ -124,6 +126,78 @@ def case_wss_with_a_test_ca(tmp, audio):
     return "%d/12 down over TLS" % down
 
 
+def envelope(wav, tmp):
+    """20 ms RMS envelope (dB) of a recording, resampled to 8 kHz mono by sox."""
+    out = os.path.join(tmp, "env-%d.raw" % abs(hash(wav)))
+    subprocess.run(["sox", wav, "-r", "8000", "-c", "1", "-b", "16", "-e", "signed", "-t", "raw", out],
+                   check=True, capture_output=True)
+    samples = array.array("h")
+    with open(out, "rb") as f:
+        samples.frombytes(f.read())
+    env = []
+    for i in range(0, len(samples) - 160, 160):
+        frame = samples[i:i + 160]
+        rms = math.sqrt(sum(x * x for x in frame) / 160.0)
+        env.append(20 * math.log10(max(rms, 1.0)))
+    return env
+
+
+def envelope_match(recording, reference, pad=150):
+    """Best Pearson correlation of the reference envelope against every window of the recording
+    (padded with 3 s of silence each side, so a reference longer than the recording still fits)."""
+    longer = [0.0] * pad + list(recording) + [0.0] * pad
+    n = len(reference)
+    my = sum(reference) / n
+    syy = sum((q - my) ** 2 for q in reference)
+    best = -1.0
+    for off in range(0, len(longer) - n + 1):
+        x = longer[off:off + n]
+        mx = sum(x) / n
+        sxx = sum((p - mx) ** 2 for p in x)
+        if sxx <= 0 or syy <= 0:
+            continue
+        sxy = sum((p - mx) * (q - my) for p, q in zip(x, reference))
+        best = max(best, sxy / math.sqrt(sxx * syy))
+    return best
+
+
+def case_g711_and_turn_detection_settings(tmp, audio):
+    """OPENAI_AUDIO_FORMAT=pcmu and the OPENAI_VAD_* settings reach the fake as sent, and speech
+    crosses both ways through G.711 at 8 kHz (resampled by speexdsp). Telephone-band audio is
+    beyond the 16 kHz recogniser (the sentence itself, sox-converted to 8 kHz u-law, scores 0/12),
+    so the check is the loudness envelope against the audio actually sent, with another sentence
+    as the control that must not match."""
+    fake = Fake(tmp, "pcmu")
+    env = {"OPENAI_AUDIO_FORMAT": "pcmu", "OPENAI_VAD_THRESHOLD": "0.45",
+           "OPENAI_VAD_PREFIX_PADDING_MS": "250", "OPENAI_VAD_SILENCE_MS": "600"}
+    _, rec, _, _, _, _ = call(tmp, audio, fake, "oa-pcmu", [0.5, audio.sentence, 8.0], extra_env=env)
+    summary = fake.stop()
+    check(summary["violations"] == [], "schema violations: %r" % summary["violations"][:3])
+    updates = [e for e in fake.log() if e.get("kind") == "client" and e.get("type") == "session.update"]
+    check(len(updates) == 1, updates)
+    sess = updates[0]["session"]
+    td = sess["turn_detection"]
+    check(td["type"] == "server_vad" and td["threshold"] == 0.45 and td["prefix_padding_ms"] == 250
+          and td["silence_duration_ms"] == 600, td)
+    check(sess["input_format"] == {"type": "audio/pcmu"} and sess["output_format"] == {"type": "audio/pcmu"},
+          sess)
+    heard = sorted(glob.glob(os.path.join(fake.dir, "rec", "conn1_item_*.wav")))
+    replies = sorted(glob.glob(os.path.join(fake.dir, "rec", "conn1_resp_*_reply.wav")))
+    check(heard and replies, "the fake recorded no turn or sent no reply")
+    said, other = envelope(audio.sentence, tmp), envelope(audio.other, tmp)
+    up = envelope_match(envelope(heard[0], tmp), said)
+    up_control = envelope_match(envelope(heard[0], tmp), other)
+    reply = envelope(replies[0], tmp)
+    down = envelope_match(envelope(audio.opusdec(rec), tmp), reply)
+    down_control = envelope_match(envelope(audio.opusdec(rec), tmp), said)
+    check(up >= 0.85 and up_control < up - 0.2,
+          "uplink envelope match %.2f (control %.2f)" % (up, up_control))
+    check(down >= 0.85 and down_control < down - 0.2,
+          "downlink envelope match %.2f (control %.2f)" % (down, down_control))
+    return "envelope match up %.2f (control %.2f), down %.2f (control %.2f) over u-law" % (
+        up, up_control, down, down_control)
+
+
 def case_barge_in_truncates_to_what_was_heard(tmp, audio):
     fake = Fake(tmp, "barge")
     # Sentence A, then B while the reply to A is playing.
@@ -216,6 +290,7 @@ def main():
         audio = st.Audio(tmp)
         for name, fn in (("speech both ways over ws://", case_ws_speech_both_ways),
                          ("speech over wss:// with a test CA", case_wss_with_a_test_ca),
+                         ("G.711 and turn detection settings", case_g711_and_turn_detection_settings),
                          ("barge-in truncates to what the caller heard",
                           case_barge_in_truncates_to_what_was_heard),
                          ("reconnect after the fake closes mid-call", case_reconnect_after_the_fake_closes),

@@ -1,9 +1,9 @@
 #include "wabridge/net/tcp_stream.hpp"
 
-#include <arpa/inet.h>
+#include "support/loopback_listener.hpp"
+
 #include <chrono>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,24 +12,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct Listener {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    uint16_t port = 0;
-    Listener() {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::listen(fd, 4);
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-    }
-    ~Listener() { ::close(fd); }
-};
+using Listener = test::LoopbackListener;
 
 Endpoint loopback(uint16_t port) {
-    return resolve_now("127.0.0.1", port, true).value()[0];
+    return test::loopback_endpoint(port);
 }
 
 TEST(TcpStream, ConnectsWritesReadsAndSeesThePeerClose) {

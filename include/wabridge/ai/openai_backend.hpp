@@ -1,6 +1,6 @@
 // AI_BACKEND=openai: one call's OpenAI Realtime session over a WebSocket on the event loop.
 // The protocol is RealtimeSession's (sans-IO); this class owns the I/O around it: name
-// resolution (Resolver thread), the TCP stream, TLS for wss:// (TlsClient over memory BIOs),
+// the byte stream (net::ClientStream: resolution, TCP to each address in turn, TLS for wss://),
 // the WebSocket client (ws::Client), and a loop timer for the session's deadlines. It feeds the
 // session's outgoing messages to the socket only while the socket keeps up (so a stalled
 // socket backs up into the session's bounded uplink buffer, never into the loop).
@@ -11,9 +11,8 @@
 #include "wabridge/app/metrics.hpp"
 #include "wabridge/loop/event_loop.hpp"
 #include "wabridge/media/ai_backend.hpp"
+#include "wabridge/net/client_stream.hpp"
 #include "wabridge/net/resolver.hpp"
-#include "wabridge/net/tcp_stream.hpp"
-#include "wabridge/net/tls/tls_client.hpp"
 #include "wabridge/net/ws/client.hpp"
 
 #include <functional>
@@ -51,10 +50,8 @@ public:
 private:
     void drive();
     void connect(loop::TimePoint now);
-    void on_resolved(Result<std::vector<net::Endpoint>, std::string> endpoints);
-    void on_tcp_connected();
-    void on_tcp_data(std::span<const uint8_t> bytes);
-    void on_tcp_closed(const std::string& why);
+    void on_stream_open();
+    void on_stream_closed(const std::string& why);
     void on_plaintext(std::string_view bytes);
     void handle(std::vector<ws::Event> events);
     void pump_outgoing();
@@ -73,11 +70,8 @@ private:
     loop::TimePoint started_;
 
     // The connection of the moment (none while waiting to reconnect).
-    uint64_t resolve_id_ = 0;
-    std::unique_ptr<net::TcpStream> tcp_;
-    std::optional<tls::TlsClient> tls_;
+    std::unique_ptr<net::ClientStream> stream_;
     std::unique_ptr<ws::Client> ws_;
-    bool connecting_ = false;
 
     loop::TimerId timer_ = 0;
     bool ended_ = false, closed_ = false;

@@ -36,7 +36,13 @@ struct Config {
         "You are a friendly voice assistant on a phone call. Keep answers short.";
     std::string openai_voice = "marin";
     std::string openai_transcription_model = "gpt-4o-mini-transcribe";
+    std::string openai_vad_type = "server_vad"; // or semantic_vad
+    double openai_vad_threshold = 0.5;
+    std::uint32_t openai_vad_prefix_padding_ms = 300;
     std::uint32_t openai_vad_silence_ms = 500;
+    std::string openai_vad_eagerness = "auto";  // semantic_vad only
+    std::string openai_audio_format = "pcm";    // pcm (24 kHz), pcmu, pcma
+    bool openai_dtmf_to_model = true;
     std::string openai_ca_file;
     AiBackend ai_backend = AiBackend::echo;      // openai by default when a key is set
     std::string public_ip;                       // empty = advertise host addresses

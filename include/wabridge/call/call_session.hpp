@@ -1,5 +1,5 @@
-// One call as the control plane sees it. Until the transport issue lands the media side is a
-// placeholder: the session holds the negotiated SDP and its timings, and nothing flows.
+// One call as the control plane sees it: the offer and answer, the options its request chose,
+// its timings and end, and the media (transport and AI) that it owns.
 #pragma once
 
 #include "wabridge/call/call_media.hpp"
@@ -15,12 +15,24 @@ namespace wabridge::call {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-// What the caller of the API may choose per call (the old Node API's fields).
+// Turn detection fields a request may set (`turnDetection`); unset ones keep the OPENAI_VAD_*
+// settings. Validated by the control API.
+struct TurnDetectionOptions {
+    std::optional<std::string> type; // server_vad | semantic_vad
+    std::optional<double> threshold;
+    std::optional<int> prefix_padding_ms;
+    std::optional<int> silence_duration_ms;
+    std::optional<std::string> eagerness; // low | medium | high | auto
+};
+
+// What the caller of the API may choose per call (the old Node API's fields, and ours).
 struct SessionOptions {
     std::string from;         // caller's number, when known
-    std::string model;        // openaiModel / OPENAI_REALTIME_MODEL
+    std::string model;        // openaiModel / sessionConfig.model / OPENAI_REALTIME_MODEL
     std::string instructions; // systemInstructions / sessionConfig.instructions
     std::string voice;        // voice / sessionConfig.voice
+    TurnDetectionOptions turn_detection;
+    std::optional<bool> dtmf_to_model; // dtmfToModel; unset = OPENAI_DTMF_TO_MODEL
 };
 
 enum class SessionState { answered, ended };
