@@ -177,6 +177,14 @@ http::Response ControlApi::route(const http::Request& request, const loop::Now& 
         return metrics_text();
     }
 
+    if (n == 2 && seg(0) == "whatsapp" && seg(1) == "webhook") {
+        label = "/whatsapp/webhook";
+        if (method != "GET" && method != "POST") return method_not_allowed("GET, POST");
+        if (!settings_.whatsapp_webhook)
+            return error(404, "whatsapp_disabled", "the WhatsApp webhook is not configured");
+        return settings_.whatsapp_webhook(request, now);
+    }
+
     // Everything else is authenticated when a token is configured.
     std::optional<std::string> call_id;
     std::string_view allow;

@@ -89,6 +89,24 @@ nlohmann::ordered_json session_json(const call::CallSession& s, const loop::Now&
                        {"transcripts", lines}};
         }
     }
+    if (s.whatsapp.present) {
+        const call::WhatsAppCall& w = s.whatsapp;
+        using oj = nlohmann::ordered_json;
+        auto opt = [](const auto& v) { return v ? oj(*v) : oj(nullptr); };
+        j["whatsapp"] = {{"phoneNumberId", w.phone_number_id},
+                         {"from", w.from},
+                         {"callerName", w.caller_name},
+                         {"direction", w.direction},
+                         {"connectTimestamp", w.connect_timestamp},
+                         {"graphState", w.graph_state},
+                         {"preAcceptedMs", opt(w.pre_accepted_ms)},
+                         {"acceptedMs", opt(w.accepted_ms)},
+                         {"graphError", w.graph_error.empty() ? oj(nullptr) : oj(w.graph_error)},
+                         {"terminateStatus",
+                          w.terminate_status.empty() ? oj(nullptr) : oj(w.terminate_status)},
+                         {"terminateDurationSeconds", opt(w.terminate_duration_seconds)},
+                         {"terminateErrorCode", opt(w.terminate_error_code)}};
+    }
     return j;
 }
 

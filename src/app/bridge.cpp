@@ -13,6 +13,7 @@
 #include "wabridge/net/http/server.hpp"
 #include "wabridge/net/interfaces.hpp"
 #include "wabridge/rtc/webrtc_transport.hpp"
+#include "wabridge/whatsapp/call_control.hpp"
 
 #include <glib.h>
 #include <signal.h>
@@ -36,6 +37,10 @@ struct Bridge::Impl {
     std::unique_ptr<call::SessionRegistry> registry;
     std::unique_ptr<api::ControlApi> api;
     std::unique_ptr<http::Server> server;
+    // Outgoing HTTPS (Graph API, call events) and the WhatsApp webhook side.
+    std::unique_ptr<http::Fetcher> fetcher;
+    std::unique_ptr<whatsapp::CallEvents> events;
+    std::unique_ptr<whatsapp::CallControl> whatsapp;
     bool draining = false;
     loop::TimePoint drain_deadline{};
     Counter& echo_turns = metrics().counter("wabridge_echo_turns_total",
@@ -47,6 +52,10 @@ struct Bridge::Impl {
         // Sessions (and their libnice agents) go before the loop and the GLib context.
         server.reset();
         api.reset();
+        if (registry) registry->set_end_observer({});
+        whatsapp.reset();
+        events.reset();
+        fetcher.reset();
         registry.reset();
         resolver.reset();
         loop.reset();
@@ -201,9 +210,13 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     auto signals = b.loop->handle_signals([p = &b](int signo) { p->on_signal(signo); });
     if (!signals) return err("signals: " + signals.error());
 
-    if (config.ai_backend == AiBackend::openai) {
-        // DNS for the OpenAI WebSocket; the worker thread exists only when it is needed.
+    const bool outgoing_http = !config.whatsapp_app_secret.empty() || !config.call_events_url.empty();
+    if (config.ai_backend == AiBackend::openai || outgoing_http) {
+        // DNS for the OpenAI WebSocket and the Graph API; the worker thread exists only when
+        // it is needed.
         b.resolver = std::make_unique<net::Resolver>(*b.loop);
+    }
+    if (config.ai_backend == AiBackend::openai) {
         auto url = ai::parse_realtime_url(config.openai_realtime_url);
         if (!url) return err("OPENAI_REALTIME_URL: " + url.error());
         b.openai_url = url.value();
@@ -247,12 +260,47 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
             p->loop->after(std::chrono::milliseconds(0), [doomed](loop::TimePoint) {});
         });
 
+    if (b.resolver) {
+        b.fetcher = std::make_unique<http::Fetcher>(
+            *b.loop, *b.resolver, "wabridge/" + version_line().substr(std::string("wabridge ").size()));
+        whatsapp::CallEventsSettings ev;
+        ev.url = config.call_events_url;
+        ev.secret = config.call_events_secret;
+        ev.ca_file = config.whatsapp_ca_file;
+        b.events = std::make_unique<whatsapp::CallEvents>(*b.fetcher, ev, m);
+    }
+    if (!config.whatsapp_app_secret.empty()) {
+        whatsapp::WhatsAppSettings wa;
+        wa.app_secret = config.whatsapp_app_secret;
+        wa.verify_token = config.whatsapp_verify_token;
+        wa.graph_url = config.whatsapp_graph_url;
+        while (!wa.graph_url.empty() && wa.graph_url.back() == '/')
+            wa.graph_url.pop_back();
+        wa.access_token = config.whatsapp_access_token;
+        wa.ca_file = config.whatsapp_ca_file;
+        wa.accept_wait = std::chrono::milliseconds(config.whatsapp_accept_wait_ms);
+        b.whatsapp = std::make_unique<whatsapp::CallControl>(*b.loop, *b.registry, *b.fetcher,
+                                                             wa, *b.events, m);
+        b.registry->set_end_observer(
+            [p = &b](const call::CallSession& s) { p->whatsapp->on_session_ended(s); });
+        if (config.whatsapp_access_token.empty())
+            logger().warn("WHATSAPP_ACCESS_TOKEN is not set: Graph call actions will be refused");
+    } else {
+        logger().info("WhatsApp webhook off: WHATSAPP_APP_SECRET is not set, so POST "
+                      "/whatsapp/webhook answers 404 (calls come through the session API only)");
+    }
+
     api::ApiSettings settings;
     settings.bearer_token = config.bridge_api_token;
     settings.version = version_line().substr(std::string("wabridge ").size());
     settings.started = b.loop->now().mono;
     settings.default_model = config.openai_realtime_model;
     settings.drain_retry_after_seconds = static_cast<int>(config.drain_seconds);
+    if (b.whatsapp) {
+        settings.whatsapp_webhook = [p = &b](const http::Request& r, const loop::Now& now) {
+            return p->whatsapp->handle(r, now);
+        };
+    }
     Gauge& cpu =
         m.gauge("wabridge_process_cpu_seconds", "CPU time used by the process (user+system)");
     Gauge& rss =

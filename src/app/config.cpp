@@ -1,6 +1,7 @@
 #include "wabridge/app/config.hpp"
 
 #include "wabridge/net/interfaces.hpp"
+#include "wabridge/net/url.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -154,6 +155,17 @@ Field ws_url(std::string Config::*member) {
                     host = authority.substr(0, authority.find(':'));
                 }
                 if (host.empty()) return std::string(kExpected);
+                config.*member = std::string(value);
+                return std::nullopt;
+            },
+            [=](const Config& config) { return nlohmann::json(config.*member); }};
+}
+
+// An http:// or https:// URL with a host (RFC 3986 §3); empty stays unset.
+Field http_url(std::string Config::*member) {
+    return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
+                auto u = net::parse_url(value, "http,https");
+                if (!u) return "expected an http:// or https:// URL with a host (" + u.error() + ")";
                 config.*member = std::string(value);
                 return std::nullopt;
             },
@@ -320,6 +332,31 @@ const std::vector<Setting>& settings() {
         {"OPENAI_CA_FILE", "--openai-ca-file", "",
          "PEM file of CAs to trust for wss:// instead of the system store (tests, TLS proxies)",
          false, free_text(&Config::openai_ca_file)},
+        {"WHATSAPP_APP_SECRET", "--whatsapp-app-secret", "",
+         "Meta app secret: checks X-Hub-Signature-256 on POST /whatsapp/webhook (secret); unset = "
+         "the webhook route is off",
+         true, credential(&Config::whatsapp_app_secret)},
+        {"WHATSAPP_VERIFY_TOKEN", "--whatsapp-verify-token", "",
+         "token Meta sends in GET /whatsapp/webhook?hub.verify_token=... (secret)", true,
+         credential(&Config::whatsapp_verify_token)},
+        {"WHATSAPP_ACCESS_TOKEN", "--whatsapp-access-token", "",
+         "Graph API bearer token for the call actions (secret)", true,
+         credential(&Config::whatsapp_access_token)},
+        {"WHATSAPP_GRAPH_URL", "--whatsapp-graph-url", "https://graph.facebook.com/v23.0",
+         "Graph API base URL (http:// allowed for tests and proxies)", false,
+         http_url(&Config::whatsapp_graph_url)},
+        {"WHATSAPP_CA_FILE", "--whatsapp-ca-file", "",
+         "PEM CAs to trust for the Graph API and CALL_EVENTS_URL instead of the system store",
+         false, free_text(&Config::whatsapp_ca_file)},
+        {"WHATSAPP_ACCEPT_WAIT_MS", "--whatsapp-accept-wait-ms", "5000",
+         "after pre_accept, send accept once ICE+DTLS are up or after this many ms (0-30000)",
+         false, integer(&Config::whatsapp_accept_wait_ms, 0, 30000)},
+        {"CALL_EVENTS_URL", "--call-events-url", "",
+         "POST signed call events (call.started, call.ended, error) here; unset = off", false,
+         http_url(&Config::call_events_url)},
+        {"CALL_EVENTS_SECRET", "--call-events-secret", "",
+         "HMAC-SHA256 key of X-Wabridge-Signature on call events (secret)", true,
+         credential(&Config::call_events_secret)},
         {"AI_BACKEND", "--ai-backend", "",
          "openai, echo or rtp-echo (diagnostics: the caller's Opus comes straight back); unset = "
          "openai if OPENAI_API_KEY is set, else echo",

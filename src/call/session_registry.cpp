@@ -116,6 +116,7 @@ bool SessionRegistry::end(const std::string& call_id, std::string_view reason,
                  {{"reason", std::string(reason)}})
         .inc();
     ended_order_.push_back(call_id);
+    if (end_observer_) end_observer_(s);
     prune_ended();
     return true;
 }
@@ -128,6 +129,11 @@ void SessionRegistry::prune_ended() {
 }
 
 const CallSession* SessionRegistry::find(const std::string& call_id) const {
+    auto it = sessions_.find(call_id);
+    return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+CallSession* SessionRegistry::find_mutable(const std::string& call_id) {
     auto it = sessions_.find(call_id);
     return it == sessions_.end() ? nullptr : it->second.get();
 }

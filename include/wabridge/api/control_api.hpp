@@ -19,6 +19,9 @@ struct ApiSettings {
     std::string default_model;   // OPENAI_REALTIME_MODEL
     int retry_after_seconds = 5; // on 503 capacity
     int drain_retry_after_seconds = 30;
+    // GET and POST /whatsapp/webhook (authenticated by Meta's signature, not the bearer token);
+    // unset = 404.
+    std::function<http::Response(const http::Request&, const loop::Now&)> whatsapp_webhook;
 };
 
 class ControlApi {

@@ -44,6 +44,14 @@ struct Config {
     std::string openai_audio_format = "pcm";    // pcm (24 kHz), pcmu, pcma
     bool openai_dtmf_to_model = true;
     std::string openai_ca_file;
+    std::string whatsapp_app_secret;   // empty = no webhook route
+    std::string whatsapp_verify_token;
+    std::string whatsapp_access_token;
+    std::string whatsapp_graph_url = "https://graph.facebook.com/v23.0";
+    std::string whatsapp_ca_file;
+    std::uint32_t whatsapp_accept_wait_ms = 5000;
+    std::string call_events_url; // empty = no call events
+    std::string call_events_secret;
     AiBackend ai_backend = AiBackend::echo;      // openai by default when a key is set
     std::string public_ip;                       // empty = advertise host addresses
     std::vector<std::string> ice_bind_addresses; // empty = every non-loopback address

@@ -35,6 +35,20 @@ struct SessionOptions {
     std::optional<bool> dtmf_to_model; // dtmfToModel; unset = OPENAI_DTMF_TO_MODEL
 };
 
+// What WhatsApp told us about a call that came in by webhook (whatsapp-calling.md §2.4, §2.7),
+// and how far the Graph call actions got. Empty `call_id`-less sessions made by the API.
+struct WhatsAppCall {
+    bool present = false;
+    std::string phone_number_id, from, caller_name, direction; // direction: USER_INITIATED, ...
+    std::string connect_timestamp;                             // webhook's, Unix seconds (text)
+    std::string graph_state; // pre_accepting, waiting_media, accepting, accepted, failed, ended
+    std::optional<double> pre_accepted_ms, accepted_ms; // since the session was created
+    std::string terminate_status;                       // COMPLETED / FAILED (terminate webhook)
+    std::optional<int64_t> terminate_duration_seconds;
+    std::optional<int> terminate_error_code; // e.g. 138021
+    std::string graph_error;                 // last Graph failure, "code: details"
+};
+
 enum class SessionState { answered, ended };
 std::string_view to_string(SessionState s);
 
@@ -52,6 +66,7 @@ struct CallSession {
     std::string end_reason;           // "deleted", "max_duration", "drain", "ice_failed", ...
     std::unique_ptr<CallMedia> media; // null until the transport exists, and after the end
     MediaStats final_media;           // the media's last stats, kept after it is closed
+    WhatsAppCall whatsapp;            // calls that came in by the WhatsApp webhook
 };
 
 } // namespace wabridge::call

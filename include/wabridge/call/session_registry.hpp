@@ -75,6 +75,10 @@ public:
     bool end(const std::string& call_id, std::string_view reason, const loop::Now& now);
 
     const CallSession* find(const std::string& call_id) const;
+    CallSession* find_mutable(const std::string& call_id);
+    // Told of every session that ends (any reason), after its state and reason are set.
+    using EndObserver = std::function<void(const CallSession&)>;
+    void set_end_observer(EndObserver observer) { end_observer_ = std::move(observer); }
     std::vector<const CallSession*> list() const; // active first, then ended, by creation time
     size_t active() const { return active_; }
 
@@ -91,6 +95,7 @@ private:
     RegistryLimits limits_;
     Starter starter_;
     Disposer disposer_;
+    EndObserver end_observer_;
     MetricsRegistry& metrics_;
     std::map<std::string, std::unique_ptr<CallSession>> sessions_;
     std::vector<std::string> ended_order_;

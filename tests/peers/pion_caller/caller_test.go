@@ -1,6 +1,8 @@
 // Unit tests of the caller's helpers: Opus TOC durations, the Ogg recorder (read back with pion's
-// oggreader, which verifies page checksums), gap filling, the impairment plan and scheduler, and
-// the receive-gap measure. Run offline with the same GOPATH overlay as the build:
+// oggreader, which verifies page checksums), gap filling, the impairment plan and scheduler, the
+// receive-gap measure, and the signalling (signal.go): the caller's offer and the answerer's
+// answer built by pion on 127.0.0.1 (no packet is exchanged), the refused offers, the file
+// exchange. Run offline with the same GOPATH overlay as the build:
 //
 //	GOPATH=$PWD/build/gopath GO111MODULE=off GOFLAGS= GOCACHE=$PWD/build/gopath/cache \
 //	    go test ./tests/peers/pion_caller/
@@ -13,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -342,5 +345,161 @@ func TestMaxGap(t *testing.T) {
 	// Arrivals after `until` are ignored; the gap is clipped at `until`.
 	if g, _ := maxGap(ev(10, 30, 50, 300), 60); g != 20 {
 		t.Fatalf("gap %v, want 20", g)
+	}
+}
+
+// bridgeOffer is shaped like wabridge's business-initiated offer (full ICE, actpass), with one
+// candidate on 127.0.0.1 (port 9: nothing is sent to it, we are lite) and one elsewhere that must
+// never reach pion.
+func bridgeOffer(mid string, dtmf bool) string {
+	pts, dtmfLines := "111", ""
+	if dtmf {
+		pts, dtmfLines = "111 126", "a=rtpmap:126 telephone-event/8000\r\n"
+	}
+	return "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n" +
+		"a=group:BUNDLE " + mid + "\r\na=msid-semantic: WMS wabridge\r\n" +
+		"m=audio 9 UDP/TLS/RTP/SAVPF " + pts + "\r\nc=IN IP4 127.0.0.1\r\na=rtcp:9 IN IP4 0.0.0.0\r\n" +
+		"a=candidate:1 1 udp 2130706431 127.0.0.1 9 typ host\r\n" +
+		"a=candidate:2 1 udp 2130706175 192.0.2.10 9 typ host\r\n" +
+		"a=ice-ufrag:Bq3mUWdXb0hCzTfE\r\na=ice-pwd:uZbqBvP0nSqGJk3k8B0gJ3mE\r\n" +
+		"a=fingerprint:sha-256 9C:97:5C:4C:A9:BE:9E:2F:06:94:F5:BB:38:2C:A1:29:B5:69:B8:FA:94:10:56:1D:0B:5D:80:28:C1:FD:F0:F6\r\n" +
+		"a=setup:actpass\r\na=mid:" + mid + "\r\na=sendrecv\r\na=rtcp-mux\r\n" +
+		"a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=20;useinbandfec=1;maxaveragebitrate=24000\r\n" +
+		dtmfLines + "a=ptime:20\r\na=ssrc:123456 cname:wabridge\r\n"
+}
+
+func lines(sdp string) []string { return strings.Split(strings.TrimSuffix(sdp, "\r\n"), "\r\n") }
+
+func TestAnswererAnswerLooksLikeMetas(t *testing.T) {
+	for _, c := range []struct {
+		mid  string
+		dtmf bool
+	}{{"audio", true}, {"0", false}} {
+		p, err := newPeer(true, "ignored")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := &Result{}
+		answer, err := makeAnswer(&options{}, res, p.pc, bridgeOffer(c.mid, c.dtmf))
+		_ = p.pc.Close()
+		if err != nil {
+			t.Fatalf("mid %q: %v", c.mid, err)
+		}
+		if strings.Count(answer, "\n") != strings.Count(answer, "\r\n") || !strings.HasSuffix(answer, "\r\n") {
+			t.Errorf("mid %q: not CRLF:\n%q", c.mid, answer)
+		}
+		ls := lines(answer)
+		count := func(pred func(string) bool) int {
+			n := 0
+			for _, l := range ls {
+				if pred(l) {
+					n++
+				}
+			}
+			return n
+		}
+		firstM := 0
+		for firstM < len(ls) && !strings.HasPrefix(ls[firstM], "m=") {
+			firstM++
+		}
+		if !contains(ls[:firstM], "a=ice-lite") {
+			t.Errorf("mid %q: no session-level a=ice-lite", c.mid)
+		}
+		if n := count(func(l string) bool { return strings.HasPrefix(l, "a=setup:") }); n != 1 || !contains(ls, "a=setup:active") {
+			t.Errorf("mid %q: want exactly a=setup:active", c.mid)
+		}
+		if n := count(func(l string) bool { return strings.HasPrefix(l, "a=fingerprint:") }); n != 1 ||
+			count(func(l string) bool { return strings.HasPrefix(l, "a=fingerprint:sha-256 ") }) != 1 {
+			t.Errorf("mid %q: want exactly one a=fingerprint:sha-256", c.mid)
+		}
+		for _, want := range []string{"a=mid:" + c.mid, "a=group:BUNDLE " + c.mid, "a=rtcp-mux", "a=sendrecv",
+			"a=rtpmap:111 opus/48000/2", "a=fmtp:111 " + opusFmtp, "a=ptime:20"} {
+			if !contains(ls, want) {
+				t.Errorf("mid %q: no %q in\n%s", c.mid, want, answer)
+			}
+		}
+		if got := contains(ls, "a=rtpmap:126 telephone-event/8000"); got != c.dtmf {
+			t.Errorf("mid %q: telephone-event in the answer %v, offered %v", c.mid, got, c.dtmf)
+		}
+		cands := count(func(l string) bool { return strings.HasPrefix(l, "a=candidate:") })
+		if cands != 1 || len(res.AnswerCandidates) != 1 || !strings.Contains(res.AnswerCandidates[0], " udp ") ||
+			!strings.Contains(res.AnswerCandidates[0], " 127.0.0.1 ") {
+			t.Errorf("mid %q: want one UDP candidate on 127.0.0.1, have %d: %q", c.mid, cands, res.AnswerCandidates)
+		}
+		if contains(ls, "a=end-of-candidates") || contains(ls, "a=ice-options:trickle") {
+			t.Errorf("mid %q: trickle leftovers in\n%s", c.mid, answer)
+		}
+		if len(res.OfferCandidatesDrop) != 1 || !strings.Contains(res.OfferCandidatesDrop[0], "192.0.2.10") {
+			t.Errorf("mid %q: offer candidates dropped %q, want the 192.0.2.10 one", c.mid, res.OfferCandidatesDrop)
+		}
+		if res.AnswerSetup != "active" || res.DTLSRole != "client" || res.OfferSetup != "actpass" {
+			t.Errorf("mid %q: answer_setup %q dtls_role %q offer_setup %q", c.mid, res.AnswerSetup, res.DTLSRole, res.OfferSetup)
+		}
+	}
+}
+
+func TestAnswererRefusesOffersMetaCannotAnswer(t *testing.T) {
+	good := bridgeOffer("audio", true)
+	if _, _, err := checkBridgeOffer(good); err != nil {
+		t.Fatalf("good offer refused: %v", err)
+	}
+	for name, offer := range map[string]string{
+		"lite":       strings.Replace(good, "t=0 0\r\n", "t=0 0\r\na=ice-lite\r\n", 1),
+		"active":     strings.Replace(good, "a=setup:actpass", "a=setup:active", 1),
+		"opus on 96": strings.NewReplacer("111", "96").Replace(good),
+		"no mid":     strings.Replace(good, "a=mid:audio\r\n", "", 1),
+	} {
+		if _, _, err := checkBridgeOffer(offer); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestCallerOfferStillLooksLikeWhatsApps(t *testing.T) {
+	p, err := newPeer(false, "audio")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.pc.Close()
+	res := &Result{}
+	offer, err := makeOffer(&options{mid: "audio"}, res, p.pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkOfferShape(offer, "audio", false); err != nil {
+		t.Fatalf("%v in\n%s", err, offer)
+	}
+	if res.OfferSetup != "actpass" || len(res.OfferCandidates) != 1 {
+		t.Fatalf("offer_setup %q, offer_candidates %q", res.OfferSetup, res.OfferCandidates)
+	}
+}
+
+func TestSignalFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "answer.sdp")
+	start := time.Now()
+	if _, err := waitForFile(path, 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if d := time.Since(start); d < 50*time.Millisecond || d > time.Second {
+		t.Fatalf("gave up after %s", d)
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := waitForFile(path, 30*time.Millisecond); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Fatalf("empty file: %v", err)
+	}
+	go func() {
+		time.Sleep(40 * time.Millisecond)
+		_ = writeFileAtomic(path, []byte("v=0\r\n"))
+	}()
+	got, err := waitForFile(path, 5*time.Second)
+	if err != nil || got != "v=0\r\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("left behind: %v", entries)
 	}
 }

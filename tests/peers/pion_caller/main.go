@@ -20,6 +20,16 @@
 // opus_ogg.go); -record writes what comes back as an Ogg Opus file on the sender's RTP timeline;
 // -timeline writes every packet's arrival and send time (timeline.go); -loss/-delay/-jitter
 // impair what we send (impair.go). max_gap_ms reports the longest silence on the wire.
+//
+// Two other signalling modes (signal.go) share everything after the SDP exchange:
+//
+//	pion_caller -signal files -offer-out offer.sdp -answer-in answer.sdp ...
+//	pion_caller -answerer -offer-in offer.sdp -answer-out answer.sdp ...
+//
+// -signal files writes the same offer to a file and waits for the answer in another (no HTTP):
+// the test delivers the offer to the bridge in a WhatsApp connect webhook. -answerer plays Meta
+// for a business-initiated call: it reads the bridge's offer from a file and writes an answer
+// shaped like Meta's (ICE-lite, a=setup:active, so the bridge is the DTLS server).
 package main
 
 import (
@@ -99,6 +109,17 @@ type Result struct {
 	DeleteStatus          int      `json:"delete_status"`
 	Error                 string   `json:"error"`
 
+	// Signalling (signal.go). mode: "http", "files" (-signal files) or "answerer" (-answerer).
+	// offer_* and answer_* describe the offer and the answer whoever wrote them; *_dropped are
+	// the candidates removed from the remote SDP before pion saw it.
+	Mode                string   `json:"mode"`
+	OfferSetup          string   `json:"offer_setup,omitempty"`
+	OfferCandidates     []string `json:"offer_candidates"`
+	OfferCandidatesDrop []string `json:"offer_candidates_dropped"`
+	AnswerMunging       []string `json:"answer_munging"` // -answerer: every change made to pion's answer text
+	AnswerMs            *float64 `json:"answer_ms"`      // offer sent/written -> answer in hand; -answerer: offer read -> answer written
+	DTLSRole            string   `json:"dtls_role"`      // ours, from the negotiated a=setup: "server" or "client"
+
 	// Receive timing, in ms since our side of DTLS came up (see timeline.go).
 	RecvPackets     int      `json:"recv_packets"`
 	FirstRecvMs     *float64 `json:"first_recv_ms"`
@@ -154,6 +175,12 @@ type options struct {
 	record    string
 	timeline  string
 	impair    impairConfig
+	// signal.go
+	signal    string // "http" or "files"
+	signalSet bool   // -signal was given explicitly
+	answerIn  string
+	offerIn   string
+	answerer  bool
 }
 
 func main() {
@@ -168,8 +195,12 @@ func main() {
 	flag.DurationVar(&o.delay, "start-delay", 0, "wait this long after DTLS is up before the first RTP packet")
 	flag.StringVar(&o.mid, "mid", "audio", "mid of the audio section (WhatsApp uses \"audio\")")
 	flag.BoolVar(&o.rawOffer, "raw-offer", false, "send pion's offer unmodified (no WhatsApp-style munging)")
-	flag.StringVar(&o.offerOut, "offer-out", "", "also write the offer SDP sent to this file")
-	flag.StringVar(&o.answerOut, "answer-out", "", "also write the answer SDP received to this file")
+	flag.StringVar(&o.offerOut, "offer-out", "", "also write the offer SDP sent to this file (-signal files: the offer goes there, required)")
+	flag.StringVar(&o.answerOut, "answer-out", "", "also write the answer SDP received to this file (-answerer: our answer goes there, required)")
+	flag.StringVar(&o.signal, "signal", signalHTTP, "how the caller exchanges SDP: \"http\" (POST to the bridge) or \"files\" (-offer-out, then wait for -answer-in)")
+	flag.StringVar(&o.answerIn, "answer-in", "", "-signal files: wait for the answer SDP in this file (polled every 10 ms for -connect-timeout)")
+	flag.StringVar(&o.offerIn, "offer-in", "", "-answerer: wait for the bridge's offer SDP in this file (polled every 10 ms for -connect-timeout)")
+	flag.BoolVar(&o.answerer, "answerer", false, "play Meta for a business-initiated call: answer -offer-in into -answer-out (ICE-lite, setup:active), no HTTP")
 	flag.BoolVar(&o.verbose, "v", false, "log progress to stderr")
 	flag.BoolVar(&o.noDelete, "no-delete", false, "do not DELETE the session at the end")
 	flag.BoolVar(&o.sendBye, "send-bye", false, "after the grace period send an RTCP BYE and wait 700 ms before closing")
@@ -183,12 +214,18 @@ func main() {
 	flag.Int64Var(&o.impair.seed, "seed", 1, "seed of the impairment's random draws")
 	ipv6 := flag.Bool("ipv6", false, "ICE on ::1 (UDP6) instead of 127.0.0.1; the API URL stays on 127.0.0.1")
 	flag.Parse()
+	flag.Visit(func(f *flag.Flag) {
+		if f.Name == "signal" {
+			o.signalSet = true
+		}
+	})
 	if *ipv6 {
 		mediaIP = net.IPv6loopback
 	}
 
 	res := &Result{Mid: o.mid, OfferMunging: []string{}, ReturnedSSRCs: []uint32{}, ReturnedPayloadTypes: []int{},
-		AnswerCandidates: []string{}, AnswerCandidatesDrop: []string{}}
+		AnswerCandidates: []string{}, AnswerCandidatesDrop: []string{}, OfferCandidates: []string{},
+		OfferCandidatesDrop: []string{}, AnswerMunging: []string{}}
 	err := run(&o, res)
 	if err != nil {
 		res.Error = err.Error()
@@ -260,7 +297,7 @@ func ms(d time.Duration) *float64 {
 
 type tracker struct {
 	mu        sync.Mutex
-	start     time.Time // the POST
+	start     time.Time // the POST, the offer file written, or (-answerer) the offer file read
 	iceAt     time.Duration
 	dtlsAt    time.Duration
 	iceOK     bool
@@ -273,11 +310,104 @@ type tracker struct {
 	failOnce  sync.Once
 }
 
-func run(o *options, res *Result) error {
-	if o.callID == "" {
-		return errors.New("-call-id is required")
+// begin marks the moment ICE and DTLS times are measured from.
+func (t *tracker) begin() {
+	t.mu.Lock()
+	t.start = time.Now()
+	t.mu.Unlock()
+}
+
+// peer is our side of the call: the same for the caller and the answerer.
+type peer struct {
+	pc    *webrtc.PeerConnection
+	track *webrtc.TrackLocalStaticRTP
+	tr    *webrtc.RTPTransceiver
+}
+
+// newPeer builds the peer connection with exactly WhatsApp's codecs and one sendrecv audio
+// transceiver. The caller names its mid (-mid); the answerer's transceiver gets the offer's mid
+// when the offer is applied, and it is the DTLS client (a=setup:active), as Meta is when it
+// answers a business-initiated call (docs/whatsapp-calling.md §4.3).
+func newPeer(answerer bool, mid string) (*peer, error) {
+	// --- media engine: exactly WhatsApp's codecs ---------------------------------------------
+	// The answerer registers Opus without fmtp: pion matches the offer's Opus exactly whatever
+	// its fmtp says (with a differing maxaveragebitrate an fmtp'd codec would only match
+	// "partially" and lose to telephone-event's exact match, leaving no Opus in the answer).
+	// The answer text gets WhatsApp's fmtp anyway (shapeLikeMeta).
+	fmtpLine := opusFmtp
+	if answerer {
+		fmtpLine = ""
 	}
-	base, err := checkLoopbackURL(o.baseURL)
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{
+			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: fmtpLine,
+			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
+		},
+		PayloadType: opusPT,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register opus: %w", err)
+	}
+	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
+		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000},
+		PayloadType:        dtmfPT,
+	}, webrtc.RTPCodecTypeAudio); err != nil {
+		return nil, fmt.Errorf("register telephone-event: %w", err)
+	}
+	// RTCP sender/receiver reports, as WhatsApp sends them.
+	reg := &interceptor.Registry{}
+	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
+		return nil, fmt.Errorf("rtcp reports: %w", err)
+	}
+
+	// --- setting engine: ICE-lite, UDP4 host candidate on 127.0.0.1 only -----------------------
+	se := webrtc.SettingEngine{}
+	se.SetLite(true)
+	if mediaIP.To4() == nil {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP6})
+	} else {
+		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(mediaIP) })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast packets at all
+	se.SetSDPMediaLevelFingerprints(true)                   // a=fingerprint in the m= section, as Meta does
+	if answerer {
+		// pion 3.1.56 already answers active (defaultDtlsRoleAnswer is DTLSRoleClient) unless the
+		// offer is ice-lite and we are not; say it explicitly so the role never depends on that.
+		if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
+			return nil, fmt.Errorf("answering DTLS role: %w", err)
+		}
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(reg))
+
+	pc, err := api.NewPeerConnection(webrtc.Configuration{}) // no STUN/TURN servers
+	if err != nil {
+		return nil, fmt.Errorf("new peer connection: %w", err)
+	}
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
+		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp,
+	}, "WhatsAppTrack1", "WhatsAppAudioStream1") // pion uses the stream id as the cname
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("new track: %w", err)
+	}
+	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("add transceiver: %w", err)
+	}
+	if !answerer {
+		if err := tr.SetMid(mid); err != nil {
+			_ = pc.Close()
+			return nil, fmt.Errorf("set mid: %w", err)
+		}
+	}
+	return &peer{pc: pc, track: track, tr: tr}, nil
+}
+
+func run(o *options, res *Result) error {
+	base, err := checkModeFlags(o, res)
 	if err != nil {
 		return err
 	}
@@ -326,62 +456,12 @@ func run(o *options, res *Result) error {
 		}
 	}
 
-	// --- media engine: exactly WhatsApp's codecs ---------------------------------------------
-	me := &webrtc.MediaEngine{}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{
-			MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp,
-			RTCPFeedback: []webrtc.RTCPFeedback{{Type: "transport-cc"}},
-		},
-		PayloadType: opusPT,
-	}, webrtc.RTPCodecTypeAudio); err != nil {
-		return fmt.Errorf("register opus: %w", err)
-	}
-	if err := me.RegisterCodec(webrtc.RTPCodecParameters{
-		RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: "audio/telephone-event", ClockRate: 8000},
-		PayloadType:        dtmfPT,
-	}, webrtc.RTPCodecTypeAudio); err != nil {
-		return fmt.Errorf("register telephone-event: %w", err)
-	}
-	// RTCP sender/receiver reports, as WhatsApp sends them.
-	reg := &interceptor.Registry{}
-	if err := webrtc.ConfigureRTCPReports(reg); err != nil {
-		return fmt.Errorf("rtcp reports: %w", err)
-	}
-
-	// --- setting engine: ICE-lite, UDP4 host candidate on 127.0.0.1 only -----------------------
-	se := webrtc.SettingEngine{}
-	se.SetLite(true)
-	if mediaIP.To4() == nil {
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP6})
-	} else {
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	}
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.Equal(mediaIP) })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled) // no multicast packets at all
-	se.SetSDPMediaLevelFingerprints(true)                   // a=fingerprint in the m= section, as Meta does
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se), webrtc.WithInterceptorRegistry(reg))
-
-	pc, err := api.NewPeerConnection(webrtc.Configuration{}) // no STUN/TURN servers
+	p, err := newPeer(o.answerer, o.mid)
 	if err != nil {
-		return fmt.Errorf("new peer connection: %w", err)
+		return err
 	}
+	pc, track, tr := p.pc, p.track, p.tr
 	defer pc.Close()
-
-	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{
-		MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: opusFmtp,
-	}, "WhatsAppTrack1", "WhatsAppAudioStream1") // pion uses the stream id as the cname
-	if err != nil {
-		return fmt.Errorf("new track: %w", err)
-	}
-	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendrecv})
-	if err != nil {
-		return fmt.Errorf("add transceiver: %w", err)
-	}
-	if err := tr.SetMid(o.mid); err != nil {
-		return fmt.Errorf("set mid: %w", err)
-	}
 	sender := tr.Sender()
 	watch := &rtcpWatch{}
 	if enc := sender.GetParameters().Encodings; len(enc) > 0 {
@@ -482,101 +562,34 @@ func run(o *options, res *Result) error {
 		}
 	})
 
-	// --- offer ----------------------------------------------------------------------------------
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		return fmt.Errorf("create offer: %w", err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		return fmt.Errorf("set local description: %w", err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(5 * time.Second):
-		return errors.New("ICE gathering did not complete in 5 s")
-	}
-	offerSDP := pc.LocalDescription().SDP
-	if !o.rawOffer {
-		munged, notes, err := mungeOffer(offerSDP, o.mid)
+	// --- signalling (signal.go) ---------------------------------------------------------------
+	if o.answerer {
+		if err := answerFromFiles(o, res, pc, tk, logf); err != nil {
+			return err
+		}
+	} else {
+		offerSDP, err := makeOffer(o, res, pc)
 		if err != nil {
 			return err
 		}
-		offerSDP, res.OfferMunging = munged, notes
-	}
-	if o.wrongFP {
-		// Flip one hex digit of the digest: still a well-formed sha-256 fingerprint, but not ours.
-		const key = "a=fingerprint:sha-256 "
-		if i := strings.Index(offerSDP, key); i >= 0 {
-			j := i + len(key)
-			b := []byte(offerSDP)
-			if b[j] == '0' {
-				b[j] = '1'
-			} else {
-				b[j] = '0'
+		var answerSDP string
+		if o.signal == signalFiles {
+			answerSDP, err = exchangeFiles(o, res, offerSDP, tk, logf)
+		} else {
+			var cleanup func() // the DELETE, at the very end of the call
+			answerSDP, cleanup, err = postOffer(o, res, base, offerSDP, tk, logf)
+			if cleanup != nil {
+				defer cleanup()
 			}
-			offerSDP = string(b)
-			res.OfferMunging = append(res.OfferMunging, "fingerprint digit flipped (-wrong-fingerprint)")
+		}
+		if err != nil {
+			return err
+		}
+		if err := applyAnswer(o, res, pc, answerSDP, logf); err != nil {
+			return err
 		}
 	}
-	if o.offerOut != "" {
-		_ = os.WriteFile(o.offerOut, []byte(offerSDP), 0o644)
-	}
-	if err := checkOfferShape(offerSDP, o.mid, o.rawOffer); err != nil {
-		return fmt.Errorf("offer does not look like WhatsApp's: %w", err)
-	}
-	logf("offer:\n%s", offerSDP)
-
-	// --- signalling -----------------------------------------------------------------------------
-	// No proxy, whatever the environment says: the request must stay on 127.0.0.1.
-	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{Proxy: nil}}
-	sessionURL := base.JoinPath("sessions", o.callID) // JoinPath escapes the call id
-	webrtcURL := sessionURL.JoinPath("webrtc")
-	body, _ := json.Marshal(map[string]string{"sdpOffer": offerSDP})
-	req, _ := http.NewRequest(http.MethodPost, webrtcURL.String(), bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if o.token != "" {
-		req.Header.Set("Authorization", "Bearer "+o.token)
-	}
-	if !o.noDelete {
-		defer func() {
-			res.DeleteStatus = deleteSession(client, sessionURL.String(), o.token)
-		}()
-	}
-
-	tk.mu.Lock()
-	tk.start = time.Now()
-	tk.mu.Unlock()
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", webrtcURL, err)
-	}
-	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	res.HTTPStatus = resp.StatusCode
-	var ans struct {
-		Success   bool            `json:"success"`
-		SDPAnswer string          `json:"sdpAnswer"`
-		SessionID string          `json:"sessionId"`
-		Error     json.RawMessage `json:"error"`
-	}
-	if err := json.Unmarshal(respBody, &ans); err != nil {
-		return fmt.Errorf("POST answered %d with non-JSON body: %.200q", resp.StatusCode, respBody)
-	}
-	if resp.StatusCode != http.StatusOK || !ans.Success || ans.SDPAnswer == "" {
-		return fmt.Errorf("POST answered %d: %s", resp.StatusCode, strings.TrimSpace(string(respBody)))
-	}
-	if o.answerOut != "" {
-		_ = os.WriteFile(o.answerOut, []byte(ans.SDPAnswer), 0o644)
-	}
-	logf("answer:\n%s", ans.SDPAnswer)
-	res.AnswerSetup = sdpAttr(ans.SDPAnswer, "setup")
-	// Network rule: never talk to anything but mediaIP (loopback), even if the answer offers more.
-	answerSDP, kept, dropped := loopbackCandidatesOnly(ans.SDPAnswer)
-	res.AnswerCandidates, res.AnswerCandidatesDrop = kept, dropped
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answerSDP}); err != nil {
-		return fmt.Errorf("set remote description: %w", err)
-	}
+	res.Mid = tr.Mid()
 
 	// --- wait for ICE + DTLS --------------------------------------------------------------------
 	var connectErr error
@@ -610,6 +623,7 @@ func run(o *options, res *Result) error {
 	// --- media ----------------------------------------------------------------------------------
 	// Like WhatsApp's relay (the DTLS server), we send as soon as our side of the handshake is
 	// done, which can be before the client has processed our Finished; -start-delay waits.
+	// (-answerer is the DTLS client: its side is done only when the server's Finished arrived.)
 	time.Sleep(o.delay)
 	var nonce [4]byte
 	if _, err := rand.Read(nonce[:]); err != nil {
@@ -1018,6 +1032,17 @@ func splitLines(s string) []string {
 	return strings.Split(s, "\n")
 }
 
+// attrValues lists the values of every a=NAME: line, at any level.
+func attrValues(sdp, name string) []string {
+	vals := []string{}
+	for _, l := range splitLines(sdp) {
+		if strings.HasPrefix(l, "a="+name+":") {
+			vals = append(vals, strings.TrimPrefix(l, "a="+name+":"))
+		}
+	}
+	return vals
+}
+
 func sdpAttr(sdp, name string) string {
 	for _, l := range splitLines(sdp) {
 		if strings.HasPrefix(l, "a="+name+":") {
@@ -1027,14 +1052,16 @@ func sdpAttr(sdp, name string) string {
 	return ""
 }
 
-// mungeOffer makes pion's offer look like WhatsApp's (docs/whatsapp-calling.md §4.1) without
-// touching anything pion relies on (ICE credentials, fingerprint, SSRC, codecs):
+// shapeLikeMeta makes pion's offer (or, with -answerer, its answer) look like WhatsApp's
+// (docs/whatsapp-calling.md §4.1) without touching anything pion relies on (ICE credentials,
+// fingerprint, SSRC, codecs):
 //   - m= port and c= address are the host candidate's, as in Meta's offers;
 //   - no a=ice-options:trickle and no a=end-of-candidates (Meta sends neither);
 //   - a=ptime:20 and a=maxptime:20 are added;
 //   - a=rtcp:9 IN IP4 0.0.0.0 is added if missing;
+//   - the Opus fmtp is WhatsApp's (an answer carries the offer's fmtp otherwise);
 //   - session-level a=ice-lite is guaranteed; CRLF line endings.
-func mungeOffer(sdp, mid string) (string, []string, error) {
+func shapeLikeMeta(sdp string) (string, []string, error) {
 	lines := splitLines(sdp)
 	var notes []string
 	candIP, candPort := "", ""
@@ -1043,7 +1070,7 @@ func mungeOffer(sdp, mid string) (string, []string, error) {
 			f := strings.Fields(strings.TrimPrefix(l, "a=candidate:"))
 			if len(f) >= 8 && f[1] == "1" && strings.EqualFold(f[2], "udp") && f[7] == "host" {
 				if candIP != "" {
-					return "", nil, fmt.Errorf("more than one host candidate in pion's offer")
+					return "", nil, fmt.Errorf("more than one host candidate in pion's SDP")
 				}
 				candIP, candPort = f[4], f[5]
 			}
@@ -1110,11 +1137,15 @@ func mungeOffer(sdp, mid string) (string, []string, error) {
 			haveMaxptime = true
 		case strings.HasPrefix(l, "a=rtcp:"):
 			haveRTCP = true
+		case strings.HasPrefix(l, fmt.Sprintf("a=fmtp:%d ", opusPT)) && l != fmt.Sprintf("a=fmtp:%d %s", opusPT, opusFmtp):
+			want := fmt.Sprintf("a=fmtp:%d %s", opusPT, opusFmtp)
+			notes = append(notes, fmt.Sprintf("%q -> %q", l, want))
+			l = want
 		}
 		out = append(out, l)
 	}
 	if sessionEnd < 0 {
-		return "", nil, errors.New("pion's offer has no m= section")
+		return "", nil, errors.New("pion's SDP has no m= section")
 	}
 	var extra []string
 	if !haveRTCP {
@@ -1166,6 +1197,14 @@ func loopbackCandidatesOnly(sdp string) (string, []string, []string) {
 
 // checkOfferShape verifies the properties the tests rely on, whatever munging did.
 func checkOfferShape(sdp, mid string, raw bool) error {
+	return checkShape(sdp, mid, "actpass", true, raw)
+}
+
+// checkShape verifies that our SDP (offer, or -answerer's answer) has Meta's shape: session-level
+// ice-lite, the given a=setup, mid and BUNDLE, rtcp-mux, sendrecv, Opus on PT 111 with WhatsApp's
+// fmtp, telephone-event/8000 on PT 126 (when dtmf), exactly one sha-256 fingerprint, CRLF line
+// endings and exactly one candidate, on mediaIP. With raw only the candidates are checked.
+func checkShape(sdp, mid, setup string, dtmf, raw bool) error {
 	lines := splitLines(sdp)
 	has := func(want string) bool {
 		for _, l := range lines {
@@ -1196,12 +1235,21 @@ func checkOfferShape(sdp, mid string, raw bool) error {
 		missing = append(missing, "session-level a=ice-lite")
 	}
 	for _, want := range []string{
-		"a=setup:actpass", "a=mid:" + mid, "a=group:BUNDLE " + mid, "a=rtcp-mux", "a=sendrecv",
+		"a=setup:" + setup, "a=mid:" + mid, "a=group:BUNDLE " + mid, "a=rtcp-mux", "a=sendrecv",
 		"a=rtpmap:111 opus/48000/2", "a=fmtp:111 " + opusFmtp, "a=rtpmap:126 telephone-event/8000",
 	} {
+		if want == "a=rtpmap:126 telephone-event/8000" && !dtmf {
+			continue
+		}
 		if !has(want) {
 			missing = append(missing, want)
 		}
+	}
+	if fps := attrValues(sdp, "fingerprint"); len(fps) != 1 || !strings.HasPrefix(strings.ToLower(fps[0]), "sha-256 ") {
+		missing = append(missing, fmt.Sprintf("exactly one a=fingerprint:sha-256 (have %q)", fps))
+	}
+	if !strings.HasSuffix(sdp, "\r\n") || strings.Count(sdp, "\n") != strings.Count(sdp, "\r\n") {
+		missing = append(missing, "CRLF line endings")
 	}
 candidates:
 	cands := 0

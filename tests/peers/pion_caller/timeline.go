@@ -37,7 +37,7 @@ type sendEvent struct {
 type Timeline struct {
 	T0          string      `json:"t0"`
 	T0Unix      float64     `json:"t0_unix"`           // t0 as Unix seconds, to line up other processes' logs
-	DTLSUpMs    *float64    `json:"dtls_connected_ms"` // t0, measured from the POST
+	DTLSUpMs    *float64    `json:"dtls_connected_ms"` // t0, measured from the POST (-signal files: offer written; -answerer: offer read)
 	HangupMs    *float64    `json:"hangup_ms"`
 	LastSendMs  *float64    `json:"last_send_ms"`
 	RecordTS0   *uint32     `json:"record_first_ts"` // RTP timestamp of sample 0 of the recording
