@@ -246,6 +246,7 @@ void OpenAiBackend::on_caller_audio(std::span<const int16_t> frame, loop::TimePo
 void OpenAiBackend::on_dtmf(const media::DtmfDigit& digit, loop::TimePoint now) {
     if (closed_) return;
     logger().info("DTMF", {{"digit", std::string(1, digit.digit)}}, call_id_);
+    if (settings_.on_dtmf) settings_.on_dtmf(digit.digit);
     session_.on_dtmf(digit, now);
     pump_outgoing();
 }
@@ -266,6 +267,7 @@ void OpenAiBackend::log_new_transcripts() {
         logger().info("transcript",
                       {{"role", line.role}, {"text", line.text}, {"interrupted", line.interrupted}},
                       call_id_);
+        if (settings_.on_transcript) settings_.on_transcript(line);
     }
 }
 

@@ -144,6 +144,17 @@ struct Bridge::Impl {
         td.silence_duration_ms =
             req.silence_duration_ms.value_or(static_cast<int>(config.openai_vad_silence_ms));
         td.eagerness = req.eagerness.value_or(config.openai_vad_eagerness);
+        if (events && events->enabled()) {
+            // Call events for the business backend (CALL_EVENTS_URL).
+            s.on_transcript = [this, call_id](const ai::Transcript& t) {
+                events->emit("transcript.final", call_id,
+                             {{"role", t.role}, {"text", t.text}, {"interrupted", t.interrupted}},
+                             loop->now().wall);
+            };
+            s.on_dtmf = [this, call_id](char digit) {
+                events->emit("dtmf", call_id, {{"digit", std::string(1, digit)}}, loop->now().wall);
+            };
+        }
         auto on_end = [this, call_id](std::string_view reason) {
             if (registry->end(call_id, reason, loop->now()))
                 logger().info("session ended", {{"reason", reason}}, call_id);

@@ -352,7 +352,8 @@ const std::vector<Setting>& settings() {
          "after pre_accept, send accept once ICE+DTLS are up or after this many ms (0-30000)",
          false, integer(&Config::whatsapp_accept_wait_ms, 0, 30000)},
         {"CALL_EVENTS_URL", "--call-events-url", "",
-         "POST signed call events (call.started, call.ended, error) here; unset = off", false,
+         "POST signed call events (call.started, call.ended, error, transcript.final, dtmf) here; "
+         "unset = off", false,
          http_url(&Config::call_events_url)},
         {"CALL_EVENTS_SECRET", "--call-events-secret", "",
          "HMAC-SHA256 key of X-Wabridge-Signature on call events (secret)", true,

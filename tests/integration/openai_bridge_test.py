@@ -32,6 +32,7 @@ check = st.check
 FAKE = os.path.join(st.REPO, "tests", "fakes", "openai_realtime_fake.py")
 sys.path.insert(0, os.path.dirname(FAKE))
 import openai_realtime_fake as fake_mod  # noqa: E402
+import whatsapp_graph_fake as graph_fake  # noqa: E402
 
 REPLY = fake_mod.REPLY_SENTENCE
 
@@ -98,7 +99,19 @@ def heard_by_fake(fake_dir, expect=sc.TEST_SENTENCE):
 
 def case_ws_speech_both_ways(tmp, audio):
     fake = Fake(tmp, "ws")
-    result, rec, _, _, s, _ = call(tmp, audio, fake, "oa-ws", [0.5, audio.sentence, 8.0])
+    # The call events (CALL_EVENTS_URL) go to the Graph fake's signed-events receiver.
+    receiver = graph_fake.GraphFake(events_secret="ev-secret")
+    receiver.start()
+    try:
+        result, rec, _, _, s, _ = call(tmp, audio, fake, "oa-ws", [0.5, audio.sentence, 8.0],
+                                       extra_env={"CALL_EVENTS_URL": receiver.events_url(),
+                                                  "CALL_EVENTS_SECRET": "ev-secret"})
+        finals = [e for e in receiver.events() if (e.get("json") or {}).get("type") == "transcript.final"]
+    finally:
+        receiver.stop()
+    check(any(e["json"]["data"]["role"] == "assistant" and e["json"]["data"]["text"] == REPLY
+              and e["json"]["callId"] == "oa-ws" and e["signature_valid"] for e in finals),
+          "no signed transcript.final event with the reply: %r" % [e.get("json") for e in finals])
     summary = fake.stop()
     check(summary["violations"] == [], "schema violations: %r" % summary["violations"][:3])
     up = heard_by_fake(fake.dir)

@@ -28,6 +28,10 @@ struct OpenAiSettings {
     std::string ca_file; // trust this PEM instead of the system store (tests, private proxies)
     RealtimeSettings session;
     int resampler_quality = 3;
+    // Told of each final transcript line and each keypad digit (the call events'
+    // transcript.final and dtmf); unset = nobody listens.
+    std::function<void(const Transcript&)> on_transcript;
+    std::function<void(char digit)> on_dtmf;
 };
 
 class OpenAiBackend final : public media::AiBackend {
