@@ -199,6 +199,9 @@ http::Response ControlApi::route(const http::Request& request, const loop::Now& 
         label = "/sessions/{callId}/webrtc";
         allow = "POST";
         call_id = percent_decode(seg(1));
+    } else if (n == 1 && seg(0) == "calls") {
+        label = "/calls";
+        allow = "POST";
     } else if (n == 2 && seg(0) == "bridge" && (seg(1) == "start" || seg(1) == "stop")) {
         label = seg(1) == "start" ? "/bridge/start" : "/bridge/stop";
         allow = "POST";
@@ -216,6 +219,13 @@ http::Response ControlApi::route(const http::Request& request, const loop::Now& 
         return error(400, "invalid_call_id", "callId must be 1-256 visible ASCII characters");
     }
 
+    if (label == "/calls") {
+        if (!settings_.place_call)
+            return error(404, "whatsapp_disabled", "placing calls needs WHATSAPP_APP_SECRET");
+        json body;
+        if (auto e = parse_body(request, body)) return *e;
+        return settings_.place_call(request, now);
+    }
     if (label == "/sessions") return list_sessions(now);
     if (label == "/sessions/{callId}") {
         return method == "GET" ? get_session(*call_id, now) : end_session(*call_id, now);

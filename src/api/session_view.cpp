@@ -93,7 +93,9 @@ nlohmann::ordered_json session_json(const call::CallSession& s, const loop::Now&
         const call::WhatsAppCall& w = s.whatsapp;
         using oj = nlohmann::ordered_json;
         auto opt = [](const auto& v) { return v ? oj(*v) : oj(nullptr); };
-        j["whatsapp"] = {{"phoneNumberId", w.phone_number_id},
+        j["whatsapp"] = {{"callId", w.call_id},
+                         {"lastStatus", w.last_status.empty() ? oj(nullptr) : oj(w.last_status)},
+                         {"phoneNumberId", w.phone_number_id},
                          {"from", w.from},
                          {"callerName", w.caller_name},
                          {"direction", w.direction},

@@ -13,6 +13,7 @@
 #include "wabridge/net/http/server.hpp"
 #include "wabridge/net/interfaces.hpp"
 #include "wabridge/rtc/webrtc_transport.hpp"
+#include "wabridge/sdp/offer.hpp"
 #include "wabridge/whatsapp/call_control.hpp"
 
 #include <glib.h>
@@ -73,14 +74,9 @@ struct Bridge::Impl {
         if (!offer) return invalid(offer.error());
         auto remote = sdp::read_remote_audio(offer.value());
         if (!remote) return invalid(remote.error());
-        auto transport = rtc::WebRtcTransport::create(
-            *loop, glib, *certificate, this->transport, remote.value(),
-            [this, call_id](std::string_view reason) {
-                if (registry->end(call_id, reason, loop->now())) {
-                    logger().info("session ended", {{"reason", reason}}, call_id);
-                }
-            },
-            metrics());
+        auto transport =
+            rtc::WebRtcTransport::create(*loop, glib, *certificate, this->transport, remote.value(),
+                                         ends_session(call_id), metrics());
         if (!transport) {
             return err(call::StartFailure{
                 call::CreateFailureKind::media_unavailable, transport.error(), {}});
@@ -92,10 +88,49 @@ struct Bridge::Impl {
                                           "audio engine: " + started.error(),
                                           {}});
         }
-        if (config.ai_backend == AiBackend::echo) attach_echo(*transport.value(), call_id);
-        if (config.ai_backend == AiBackend::openai)
-            attach_openai(*transport.value(), call_id, options);
+        attach_ai(*transport.value(), call_id, options);
         return call::Started{std::move(answer.value()), std::move(transport.value())};
+    }
+
+    rtc::WebRtcTransport::EndCallback ends_session(const std::string& call_id) {
+        return [this, call_id](std::string_view reason) {
+            if (registry->end(call_id, reason, loop->now()))
+                logger().info("session ended", {{"reason", reason}}, call_id);
+        };
+    }
+
+    void attach_ai(rtc::WebRtcTransport& transport, const std::string& call_id,
+                   const call::SessionOptions& options) {
+        if (config.ai_backend == AiBackend::echo) attach_echo(transport, call_id);
+        if (config.ai_backend == AiBackend::openai) attach_openai(transport, call_id, options);
+    }
+
+    // A business-initiated call: our offer, and a transport that waits for the answer.
+    Result<call::SessionRegistry::Placed, call::StartFailure>
+    place_call(const std::string& call_id, const call::SessionOptions&) {
+        auto transport = rtc::WebRtcTransport::create_for_offer(
+            *loop, glib, *certificate, this->transport, ends_session(call_id), metrics());
+        if (!transport) {
+            return err(call::StartFailure{
+                call::CreateFailureKind::media_unavailable, transport.error(), {}});
+        }
+        std::string offer = sdp::create_offer(transport.value()->local());
+        return call::SessionRegistry::Placed{std::move(offer), std::move(transport.value())};
+    }
+
+    // Meta's answer to a call we placed (whatsapp-calling.md §2.5).
+    Result<bool, std::string> apply_answer(const std::string& call_id, const std::string& text) {
+        call::CallSession* s = registry->find_mutable(call_id);
+        auto* transport = s ? dynamic_cast<rtc::WebRtcTransport*>(s->media.get()) : nullptr;
+        if (!transport) return err(std::string("the call has no media waiting for an answer"));
+        auto negotiated = sdp::read_answer(text);
+        if (!negotiated) return err(negotiated.error().describe());
+        if (auto started = transport->apply_answer(negotiated.value()); !started)
+            return err(started.error());
+        s->answer = text;
+        s->negotiated = negotiated.value();
+        attach_ai(*transport, call_id, s->options);
+        return true;
     }
 
     // AI_BACKEND=echo: the local echo assistant, with a log line per turn and per barge-in.
@@ -290,8 +325,16 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
         wa.access_token = config.whatsapp_access_token;
         wa.ca_file = config.whatsapp_ca_file;
         wa.accept_wait = std::chrono::milliseconds(config.whatsapp_accept_wait_ms);
+        wa.phone_number_id = config.whatsapp_phone_number_id;
+        whatsapp::CallPlacement placement;
+        placement.placer = [p = &b](const std::string& id, const call::SessionOptions& o) {
+            return p->place_call(id, o);
+        };
+        placement.apply_answer = [p = &b](const std::string& id, const std::string& sdp) {
+            return p->apply_answer(id, sdp);
+        };
         b.whatsapp = std::make_unique<whatsapp::CallControl>(*b.loop, *b.registry, *b.fetcher,
-                                                             wa, *b.events, m);
+                                                             wa, *b.events, m, placement);
         b.registry->set_end_observer(
             [p = &b](const call::CallSession& s) { p->whatsapp->on_session_ended(s); });
         if (config.whatsapp_access_token.empty())
@@ -310,6 +353,9 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     if (b.whatsapp) {
         settings.whatsapp_webhook = [p = &b](const http::Request& r, const loop::Now& now) {
             return p->whatsapp->handle(r, now);
+        };
+        settings.place_call = [p = &b](const http::Request& r, const loop::Now& now) {
+            return p->whatsapp->place(r, now);
         };
     }
     Gauge& cpu =

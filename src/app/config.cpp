@@ -345,6 +345,10 @@ const std::vector<Setting>& settings() {
         {"WHATSAPP_GRAPH_URL", "--whatsapp-graph-url", "https://graph.facebook.com/v23.0",
          "Graph API base URL (http:// allowed for tests and proxies)", false,
          http_url(&Config::whatsapp_graph_url)},
+        {"WHATSAPP_PHONE_NUMBER_ID", "--whatsapp-phone-number-id", "",
+         "business phone number id that POST /calls calls from (the request's phoneNumberId "
+         "overrides it)",
+         false, model_name(&Config::whatsapp_phone_number_id)},
         {"WHATSAPP_CA_FILE", "--whatsapp-ca-file", "",
          "PEM CAs to trust for the Graph API and CALL_EVENTS_URL instead of the system store",
          false, free_text(&Config::whatsapp_ca_file)},

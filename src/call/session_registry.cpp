@@ -56,15 +56,7 @@ Result<Created, CreateFailure> SessionRegistry::create(const std::string& call_i
         }
         return Created{&s, true};
     }
-    if (draining_) {
-        return err(CreateFailure{CreateFailureKind::draining, "the bridge is shutting down", {}});
-    }
-    if (active_ >= limits_.max_sessions) {
-        return err(CreateFailure{CreateFailureKind::capacity,
-                                 "MAX_SESSIONS (" + std::to_string(limits_.max_sessions) +
-                                     ") calls are active",
-                                 {}});
-    }
+    if (auto refused = refuse_new()) return err(std::move(*refused));
     auto started = starter_(offer, call_id, options);
     if (!started) {
         const StartFailure& f = started.error();
@@ -77,11 +69,28 @@ Result<Created, CreateFailure> SessionRegistry::create(const std::string& call_i
         return err(CreateFailure{f.kind, f.message, f.sdp_error});
     }
     auto session = std::make_unique<CallSession>();
-    session->call_id = call_id;
     session->offer = offer;
     session->answer = std::move(started->answer.sdp);
     session->negotiated = std::move(started->answer.negotiated);
     session->media = std::move(started->media);
+    return Created{insert(call_id, std::move(session), std::move(options), now), false};
+}
+
+std::optional<CreateFailure> SessionRegistry::refuse_new() const {
+    if (draining_) return CreateFailure{CreateFailureKind::draining, "the bridge is shutting down", {}};
+    if (active_ >= limits_.max_sessions) {
+        return CreateFailure{CreateFailureKind::capacity,
+                             "MAX_SESSIONS (" + std::to_string(limits_.max_sessions) +
+                                 ") calls are active",
+                             {}};
+    }
+    return std::nullopt;
+}
+
+const CallSession* SessionRegistry::insert(const std::string& call_id,
+                                           std::unique_ptr<CallSession> session,
+                                           SessionOptions options, const loop::Now& now) {
+    session->call_id = call_id;
     session->options = std::move(options);
     session->created_mono = now.mono;
     session->created_wall = now.wall;
@@ -90,7 +99,22 @@ Result<Created, CreateFailure> SessionRegistry::create(const std::string& call_i
     ++active_;
     created_.inc();
     active_gauge_.set(static_cast<double>(active_));
-    return Created{out, false};
+    return out;
+}
+
+Result<Created, CreateFailure> SessionRegistry::place(const std::string& call_id,
+                                                      SessionOptions options,
+                                                      const loop::Now& now, const Placer& placer) {
+    if (sessions_.count(call_id)) {
+        return err(CreateFailure{CreateFailureKind::conflict, "session " + call_id + " exists", {}});
+    }
+    if (auto refused = refuse_new()) return err(std::move(*refused));
+    auto placed = placer(call_id, options);
+    if (!placed) return err(CreateFailure{placed.error().kind, placed.error().message, {}});
+    auto session = std::make_unique<CallSession>();
+    session->offer = std::move(placed->offer);
+    session->media = std::move(placed->media);
+    return Created{insert(call_id, std::move(session), std::move(options), now), false};
 }
 
 bool SessionRegistry::end(const std::string& call_id, std::string_view reason,

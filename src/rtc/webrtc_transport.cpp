@@ -29,35 +29,63 @@ WebRtcTransport::create(loop::EventLoop& loop, GMainContext* context,
                         const Certificate& certificate, const TransportSettings& settings,
                         const sdp::RemoteAudio& remote, EndCallback on_end,
                         MetricsRegistry& metrics) {
+    // RFC 8445 §6.1.1: as the answerer facing a lite agent, controlling; facing a full one,
+    // controlled.
+    auto t = create_agent(loop, context, certificate, settings, remote.ice_lite, std::move(on_end),
+                          metrics);
+    if (!t) return t;
+    t.value()->set_remote(remote);
+    return t;
+}
+
+Result<std::unique_ptr<WebRtcTransport>, std::string>
+WebRtcTransport::create_for_offer(loop::EventLoop& loop, GMainContext* context,
+                                  const Certificate& certificate,
+                                  const TransportSettings& settings, EndCallback on_end,
+                                  MetricsRegistry& metrics) {
+    // The offerer controls (RFC 8445 §6.1.1); WhatsApp's answer is lite anyway.
+    auto t = create_agent(loop, context, certificate, settings, true, std::move(on_end), metrics);
+    if (t) t.value()->stats_.state = "waiting_answer";
+    return t;
+}
+
+Result<std::unique_ptr<WebRtcTransport>, std::string>
+WebRtcTransport::create_agent(loop::EventLoop& loop, GMainContext* context,
+                              const Certificate& certificate, const TransportSettings& settings,
+                              bool controlling, EndCallback on_end, MetricsRegistry& metrics) {
     std::unique_ptr<WebRtcTransport> t(
         new WebRtcTransport(loop, certificate, settings, std::move(on_end), metrics));
-    t->remote_fingerprints_ = remote.sha256_fingerprints;
-
     IceSettings ice;
-    ice.controlling =
-        remote.ice_lite; // RFC 8445 §6.1.1 (as the answerer facing a full agent: controlled)
+    ice.controlling = controlling;
     ice.bind_addresses = settings.bind_addresses;
     ice.port_min = settings.port_min;
     ice.port_max = settings.port_max;
     ice.local_ufrag = t->local_.ice_ufrag;
     ice.local_pwd = t->local_.ice_pwd;
-    ice.remote_ufrag = remote.ice_ufrag;
-    ice.remote_pwd = remote.ice_pwd;
-    ice.remote_candidates = remote.candidates;
     auto agent = IceAgent::create(context, ice, *t);
     if (!agent) return err(agent.error());
     t->ice_ = std::move(agent.value());
-
     // PUBLIC_IP in place of same-family host addresses (1:1 NAT).
     t->local_.candidates =
         sdp::advertised_candidates(t->ice_->local_candidates(), settings.public_ip);
-    t->stats_.state = "ice_checking";
-    WebRtcTransport* raw = t.get();
-    t->setup_timer_ = loop.after(settings.ice_timeout, [raw](loop::TimePoint) {
-        raw->setup_timer_ = 0;
-        if (!raw->ice_connected_) raw->end("ice_timeout");
-    });
     return t;
+}
+
+// The peer's credentials, candidates and fingerprints; ICE checks start and the ICE timeout runs.
+void WebRtcTransport::set_remote(const sdp::RemoteAudio& remote) {
+    remote_fingerprints_ = remote.sha256_fingerprints;
+    ice_->set_remote(remote.ice_ufrag, remote.ice_pwd, remote.candidates);
+    stats_.state = "ice_checking";
+    setup_timer_ = loop_.after(settings_.ice_timeout, [this](loop::TimePoint) {
+        setup_timer_ = 0;
+        if (!ice_connected_) end("ice_timeout");
+    });
+}
+
+Result<bool, std::string> WebRtcTransport::apply_answer(const sdp::NegotiatedAudio& negotiated) {
+    if (negotiated_) return err(std::string("an answer was already applied"));
+    set_remote(negotiated.remote);
+    return start(negotiated);
 }
 
 WebRtcTransport::WebRtcTransport(loop::EventLoop& loop, const Certificate& certificate,

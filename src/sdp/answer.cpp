@@ -54,11 +54,7 @@ Result<Answer, Error> create_answer(const SessionDescription& offer, const Local
     NegotiatedAudio& n = answer.negotiated;
     n.remote = std::move(remote.value());
     const RemoteAudio& r = n.remote;
-    n.opus_payload_type = r.opus.payload_type;
-    if (r.telephone_event) n.dtmf_payload_type = r.telephone_event->payload_type;
-    uint32_t bitrate = std::min(policy.max_bitrate_bps,
-                                r.opus_max_average_bitrate().value_or(policy.max_bitrate_bps));
-    n.send_bitrate_bps = std::clamp(bitrate, kOpusMinBitrate, kOpusMaxBitrate);
+    detail::take_codecs(r, policy, n);
     n.dtls_role = setup.value() == Setup::active ? DtlsRole::client : DtlsRole::server;
     // RFC 8445 §6.1.1: a full agent facing a lite agent MUST be controlling; between two full
     // agents the offerer controls, so the answerer is controlled.

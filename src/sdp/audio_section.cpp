@@ -1,5 +1,7 @@
 #include "audio_section.hpp"
 
+#include <algorithm>
+
 namespace wabridge::sdp::detail {
 
 namespace {
@@ -64,6 +66,14 @@ MediaDescription audio_section(const LocalTransport& local, const AudioSectionPa
     // RFC 5576 §4.1: one SSRC for the whole call, with its CNAME.
     m.add("ssrc", std::to_string(local.ssrc) + " cname:" + local.cname);
     return m;
+}
+
+void take_codecs(const RemoteAudio& r, const AudioPolicy& policy, NegotiatedAudio& n) {
+    n.opus_payload_type = r.opus.payload_type;
+    if (r.telephone_event) n.dtmf_payload_type = r.telephone_event->payload_type;
+    uint32_t bitrate = std::min(policy.max_bitrate_bps,
+                                r.opus_max_average_bitrate().value_or(policy.max_bitrate_bps));
+    n.send_bitrate_bps = std::clamp(bitrate, kOpusMinBitrate, kOpusMaxBitrate);
 }
 
 } // namespace wabridge::sdp::detail

@@ -2,6 +2,7 @@
 // src/sdp.
 #pragma once
 
+#include "wabridge/sdp/answer.hpp"
 #include "wabridge/sdp/local_transport.hpp"
 #include "wabridge/sdp/remote_audio.hpp"
 #include "wabridge/sdp/session_description.hpp"
@@ -26,5 +27,10 @@ struct AudioSectionParams {
 SessionDescription session_frame(const LocalTransport& local);
 
 MediaDescription audio_section(const LocalTransport& local, const AudioSectionParams& p);
+
+// The codec side of a negotiation, whoever offered (RFC 3264 §6.1, RFC 7587 §6.1): Opus and
+// telephone-event on the peer's payload types, and our send bitrate: the lower of the policy and
+// the peer's maxaveragebitrate, within Opus's range.
+void take_codecs(const RemoteAudio& remote, const AudioPolicy& policy, NegotiatedAudio& n);
 
 } // namespace wabridge::sdp::detail

@@ -1,6 +1,8 @@
 #include "wabridge/sdp/offer.hpp"
 
 #include "audio_section.hpp"
+#include "wabridge/sdp/parser.hpp"
+#include "wabridge/sdp/remote_audio.hpp"
 #include "wabridge/sdp/writer.hpp"
 
 #include <algorithm>
@@ -22,6 +24,32 @@ std::string create_offer(const LocalTransport& local, const AudioPolicy& policy)
     p.ptime_ms = policy.ptime_ms;
     sd.media.push_back(detail::audio_section(local, p));
     return write(sd);
+}
+
+Result<NegotiatedAudio, Error> read_answer(std::string_view answer_text,
+                                           const AudioPolicy& policy) {
+    auto answer = parse(answer_text);
+    if (!answer) return err(answer.error());
+    auto remote = read_remote_audio(answer.value());
+    if (!remote) return err(remote.error());
+    NegotiatedAudio n;
+    n.remote = std::move(remote.value());
+    const RemoteAudio& r = n.remote;
+    if (!r.setup_present || r.setup == Setup::actpass || r.setup == Setup::holdconn) {
+        return err(Error{ErrorCode::bad_setup, 0,
+                         "the answer needs a=setup:active or passive (RFC 5763 §5)"});
+    }
+    if (r.opus.payload_type != kOfferOpusPayloadType) {
+        return err(Error{ErrorCode::no_opus, 0,
+                         "the answer moved Opus to payload type " +
+                             std::to_string(r.opus.payload_type) + "; we offered " +
+                             std::to_string(kOfferOpusPayloadType)});
+    }
+    detail::take_codecs(r, policy, n);
+    n.dtls_role = r.setup == Setup::active ? DtlsRole::server : DtlsRole::client;
+    n.ice_controlling = true;
+    n.local_direction = answer_direction(r.direction);
+    return n;
 }
 
 } // namespace wabridge::sdp

@@ -2,6 +2,7 @@
 #include "wabridge/whatsapp/call_control.hpp"
 
 #include "wabridge/app/log.hpp"
+#include "wabridge/crypto/openssl.hpp"
 #include "wabridge/whatsapp/signature.hpp"
 #include "wabridge/whatsapp/subscription.hpp"
 
@@ -32,7 +33,7 @@ double ms_between(loop::TimePoint a, loop::TimePoint b) {
 
 CallControl::CallControl(loop::EventLoop& loop, call::SessionRegistry& registry,
                          http::Fetcher& fetcher, WhatsAppSettings settings, CallEvents& events,
-                         MetricsRegistry& metrics)
+                         MetricsRegistry& metrics, CallPlacement placement)
     : loop_(loop)
     , registry_(registry)
     , fetcher_(fetcher)
@@ -41,7 +42,13 @@ CallControl::CallControl(loop::EventLoop& loop, call::SessionRegistry& registry,
     , metrics_(metrics)
     , bad_signatures_(metrics.counter(
           "wabridge_whatsapp_webhook_bad_signatures_total",
-          "WhatsApp webhook POSTs refused: X-Hub-Signature-256 missing, malformed or wrong")) {}
+          "WhatsApp webhook POSTs refused: X-Hub-Signature-256 missing, malformed or wrong"))
+    , placement_(std::move(placement)) {}
+
+std::string CallControl::resolve(const std::string& whatsapp_call_id) const {
+    auto it = aliases_.find(whatsapp_call_id);
+    return it == aliases_.end() ? whatsapp_call_id : it->second;
+}
 
 CallControl::~CallControl() {
     *alive_ = false;
@@ -117,9 +124,19 @@ void CallControl::process(WebhookBatch batch) {
 }
 
 void CallControl::on_connect(const CallEvent& e) {
+    if (e.sdp_type == "answer") {
+        // §2.5: Meta's answer to a call we placed, under the id Graph's connect returned.
+        const std::string id = resolve(e.call_id);
+        auto it = calls_.find(id);
+        if (it == calls_.end() || !it->second.outgoing) {
+            logger().warn("answer for a call we did not place: ignored", {}, e.call_id);
+            count_event("connect", "unknown_call");
+            return;
+        }
+        return on_answer(id, e);
+    }
     if (e.sdp_type != "offer" || e.sdp.empty()) {
-        // A business-initiated call's answer: this bridge does not place calls yet.
-        logger().warn("connect webhook without an offer: ignored",
+        logger().warn("connect webhook without an offer or answer: ignored",
                       {{"sdpType", e.sdp_type}, {"direction", e.direction}}, e.call_id);
         return;
     }
@@ -133,6 +150,7 @@ void CallControl::on_connect(const CallEvent& e) {
         count_event("connect", "refused");
         Call& c = calls_[e.call_id];
         c.phone_number_id = e.phone_number_id;
+        c.graph_call_id = e.call_id;
         c.ended = true;
         send(e.call_id, CallAction::reject, [](const http::FetchResult&) {});
         return;
@@ -145,8 +163,10 @@ void CallControl::on_connect(const CallEvent& e) {
     s->whatsapp.direction = e.direction;
     s->whatsapp.connect_timestamp = e.timestamp;
     s->whatsapp.graph_state = "pre_accepting";
+    s->whatsapp.call_id = e.call_id;
     Call& c = calls_[e.call_id];
     c.phone_number_id = e.phone_number_id;
+    c.graph_call_id = e.call_id;
     c.answer = s->answer;
     logger().info("WhatsApp call",
                   {{"from", e.from}, {"name", e.contact_name}, {"direction", e.direction}},
@@ -165,7 +185,10 @@ void CallControl::send(const std::string& call_id, CallAction action,
     http::ClientRequest req;
     req.url = settings_.graph_url + "/" + c.phone_number_id + "/calls";
     req.headers.push_back({"Authorization", "Bearer " + settings_.access_token});
-    req.body = call_action_body(action, call_id, c.answer);
+    req.body = action == CallAction::connect
+                   ? connect_body(c.graph_call_id /* "to" until connect answers */, c.offer,
+                                  c.biz_opaque)
+                   : call_action_body(action, c.graph_call_id, c.answer);
     http::FetchOptions opt;
     opt.ca_file = settings_.ca_file;
     const bool answering = action == CallAction::pre_accept || action == CallAction::accept;
@@ -285,7 +308,8 @@ void CallControl::fail(const std::string& call_id, CallAction action,
 }
 
 void CallControl::on_terminate(const CallEvent& e) {
-    call::CallSession* s = registry_.find_mutable(e.call_id);
+    const std::string id = resolve(e.call_id);
+    call::CallSession* s = registry_.find_mutable(id);
     logger().info("WhatsApp terminate",
                   {{"status", e.status},
                    {"duration", e.duration_seconds ? nlohmann::json(*e.duration_seconds)
@@ -296,13 +320,136 @@ void CallControl::on_terminate(const CallEvent& e) {
     s->whatsapp.terminate_status = e.status;
     s->whatsapp.terminate_duration_seconds = e.duration_seconds;
     if (!e.errors.empty()) s->whatsapp.terminate_error_code = e.errors.front().code;
-    if (auto it = calls_.find(e.call_id); it != calls_.end()) it->second.ended_by_whatsapp = true;
-    if (registry_.end(e.call_id, "whatsapp_terminate", loop_.now()))
-        logger().info("session ended", {{"reason", "whatsapp_terminate"}}, e.call_id);
+    if (auto it = calls_.find(id); it != calls_.end()) it->second.ended_by_whatsapp = true;
+    if (registry_.end(id, "whatsapp_terminate", loop_.now()))
+        logger().info("session ended", {{"reason", "whatsapp_terminate"}}, id);
 }
 
 void CallControl::on_status(const StatusEvent& e) {
-    logger().info("WhatsApp call status", {{"status", e.status}}, e.call_id);
+    const std::string id = resolve(e.call_id);
+    logger().info("WhatsApp call status", {{"status", e.status}}, id);
+    if (call::CallSession* s = registry_.find_mutable(id)) s->whatsapp.last_status = e.status;
+}
+
+http::Response CallControl::place(const http::Request& request, const loop::Now& now) {
+    if (!enabled() || !placement_.placer) {
+        return error_reply(404, "whatsapp_disabled",
+                           "placing calls needs WHATSAPP_APP_SECRET (the answer comes by webhook)");
+    }
+    nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return error_reply(400, "invalid_json", "the body must be a JSON object");
+    auto str = [&](const char* key, std::string& out) -> std::optional<http::Response> {
+        auto it = body.find(key);
+        if (it == body.end() || it->is_null()) return std::nullopt;
+        if (!it->is_string())
+            return error_reply(400, "invalid_request", std::string(key) + " must be a string");
+        out = it->get<std::string>();
+        return std::nullopt;
+    };
+    std::string to, opaque, phone = settings_.phone_number_id;
+    call::SessionOptions options;
+    for (auto [key, out] : {std::pair{"to", &to},
+                            std::pair{"bizOpaqueCallbackData", &opaque},
+                            std::pair{"phoneNumberId", &phone},
+                            std::pair{"systemInstructions", &options.instructions},
+                            std::pair{"voice", &options.voice}}) {
+        if (auto e = str(key, *out)) return *e;
+    }
+    const bool digits = !to.empty() && to.size() <= 20 &&
+                        to.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits) return error_reply(400, "invalid_request", "to must be the user's number, digits");
+    if (opaque.size() > 512)
+        return error_reply(400, "invalid_request", "bizOpaqueCallbackData is over 512 characters");
+    if (phone.empty() || phone.find_first_not_of("0123456789") != std::string::npos) {
+        return error_reply(400, "invalid_request",
+                           "phoneNumberId (or WHATSAPP_PHONE_NUMBER_ID) must be set, digits");
+    }
+    uint8_t rnd[8];
+    openssl::random_bytes(rnd, sizeof rnd);
+    std::string id = "out-";
+    for (uint8_t b : rnd) {
+        static const char* hex = "0123456789abcdef";
+        id += hex[b >> 4];
+        id += hex[b & 15];
+    }
+    options.from = to;
+    auto created = registry_.place(id, options, now, placement_.placer);
+    if (!created) {
+        const int status = created.error().kind == call::CreateFailureKind::capacity ||
+                                   created.error().kind == call::CreateFailureKind::draining ||
+                                   created.error().kind == call::CreateFailureKind::media_unavailable
+                               ? 503
+                               : 409;
+        return error_reply(status, "cannot_place_call", created.error().message);
+    }
+    call::CallSession* s = registry_.find_mutable(id);
+    s->whatsapp.present = true;
+    s->whatsapp.phone_number_id = phone;
+    s->whatsapp.from = to;
+    s->whatsapp.direction = "BUSINESS_INITIATED";
+    s->whatsapp.graph_state = "connecting";
+    Call& c = calls_[id];
+    c.outgoing = true;
+    c.phone_number_id = phone;
+    c.graph_call_id = to; // connect_body's "to"; replaced by WhatsApp's call id
+    c.offer = s->offer;
+    c.biz_opaque = opaque;
+    logger().info("placing a WhatsApp call", {{"to", to}}, id);
+    std::weak_ptr<bool> alive = alive_;
+    send(id, CallAction::connect, [this, alive, id](const auto& r) {
+        if (!alive.expired()) after_connect(id, r);
+    });
+    return json_reply(202, {{"success", true}, {"sessionId", id}, {"state", "connecting"}});
+}
+
+void CallControl::after_connect(const std::string& id, const http::FetchResult& r) {
+    auto it = calls_.find(id);
+    if (it == calls_.end() || it->second.ended) return;
+    Call& c = it->second;
+    auto wacid = r.ok() ? connect_call_id(r.body) : std::nullopt;
+    if (!wacid) {
+        c.graph_call_id.clear(); // nothing to terminate at WhatsApp
+        if (r.ok()) {
+            http::FetchResult odd = r;
+            odd.status = 0;
+            odd.error = "connect answered without a call id";
+            return fail(id, CallAction::connect, odd);
+        }
+        return fail(id, CallAction::connect, r);
+    }
+    c.graph_call_id = *wacid;
+    aliases_[*wacid] = id;
+    if (call::CallSession* s = registry_.find_mutable(id)) {
+        s->whatsapp.call_id = *wacid;
+        s->whatsapp.graph_state = "ringing";
+    }
+    logger().info("WhatsApp call placed", {{"whatsappCallId", *wacid}}, id);
+}
+
+void CallControl::on_answer(const std::string& id, const CallEvent& e) {
+    Call& c = calls_[id];
+    if (c.ended) return;
+    auto applied = placement_.apply_answer(id, e.sdp);
+    const loop::Now now = loop_.now();
+    if (!applied) {
+        logger().error("Meta's answer cannot be used", {{"error", applied.error()}}, id);
+        if (registry_.end(id, "invalid_answer", now))
+            logger().info("session ended", {{"reason", "invalid_answer"}}, id);
+        return;
+    }
+    c.accepted = true; // from here on, our end is a terminate
+    if (call::CallSession* s = registry_.find_mutable(id)) {
+        s->whatsapp.graph_state = "answered";
+        s->whatsapp.accepted_ms = ms_between(s->created_mono, now.mono);
+        events_.emit("call.started", id,
+                     {{"to", s->whatsapp.from},
+                      {"whatsappCallId", c.graph_call_id},
+                      {"direction", "BUSINESS_INITIATED"},
+                      {"phoneNumberId", s->whatsapp.phone_number_id},
+                      {"answeredMs", *s->whatsapp.accepted_ms}},
+                     now.wall);
+    }
 }
 
 void CallControl::on_session_ended(const call::CallSession& s) {
@@ -317,9 +464,13 @@ void CallControl::on_session_ended(const call::CallSession& s) {
     if (c.fetch) fetcher_.cancel(c.fetch);
     c.fetch = 0;
     const std::string id = s.call_id;
-    if (!c.ended_by_whatsapp) {
+    // A call we placed exists at WhatsApp once connect returned its id.
+    const bool known_at_whatsapp = !c.outgoing || aliases_.count(c.graph_call_id) > 0;
+    if (!c.ended_by_whatsapp && known_at_whatsapp) {
         // §3: terminate an accepted call (billing), reject one that never was.
-        const CallAction action = c.accepted ? CallAction::terminate : CallAction::reject;
+        // A call we placed is terminated whether or not it was answered.
+        const CallAction action =
+            c.accepted || c.outgoing ? CallAction::terminate : CallAction::reject;
         send(id, action, [id, action](const http::FetchResult& r) {
             if (!r.ok())
                 logger().warn("Graph call action failed",

@@ -17,6 +17,8 @@ std::string_view to_string(CallAction action) {
         return "reject";
     case CallAction::terminate:
         return "terminate";
+    case CallAction::connect:
+        return "connect";
     }
     return "unknown";
 }
@@ -34,6 +36,31 @@ std::string call_action_body(CallAction action, std::string_view call_id, std::s
         body["biz_opaque_callback_data"] = std::string(biz_opaque_callback_data);
     // Invalid UTF-8 (never expected in an SDP or a call id) is replaced, not thrown.
     return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string connect_body(std::string_view to, std::string_view offer_sdp,
+                         std::string_view biz_opaque_callback_data) {
+    nlohmann::ordered_json body;
+    body["messaging_product"] = "whatsapp";
+    body["to"] = std::string(to);
+    body["action"] = "connect";
+    body["session"] = {{"sdp_type", "offer"}, {"sdp", std::string(offer_sdp)}};
+    if (!biz_opaque_callback_data.empty())
+        body["biz_opaque_callback_data"] = std::string(biz_opaque_callback_data);
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<std::string> connect_call_id(std::string_view body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return std::nullopt;
+    auto calls = j.find("calls");
+    if (calls == j.end() || !calls->is_array() || calls->empty() || !(*calls)[0].is_object())
+        return std::nullopt;
+    auto id = (*calls)[0].find("id");
+    if (id == (*calls)[0].end() || !id->is_string() || id->get_ref<const std::string&>().empty() ||
+        id->get_ref<const std::string&>().size() > 256)
+        return std::nullopt;
+    return id->get<std::string>();
 }
 
 GraphError parse_graph_error(int http_status, std::string_view body) {

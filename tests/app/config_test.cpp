@@ -498,6 +498,7 @@ TEST(ConfigSummary, ShowsEverySettingAndHidesSecrets) {
         {"WHATSAPP_VERIFY_TOKEN", "unset"},
         {"WHATSAPP_ACCESS_TOKEN", "unset"},
         {"WHATSAPP_GRAPH_URL", "https://graph.facebook.com/v23.0"},
+        {"WHATSAPP_PHONE_NUMBER_ID", ""},
         {"WHATSAPP_CA_FILE", ""},
         {"WHATSAPP_ACCEPT_WAIT_MS", 5000},
         {"CALL_EVENTS_URL", ""},

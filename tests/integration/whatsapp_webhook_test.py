@@ -319,6 +319,81 @@ def case_delete_terminates_an_accepted_call(tmp):
     return "DELETE -> Graph terminate"
 
 
+def post_json(url, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def case_business_initiated_call(tmp):
+    """POST /calls -> Graph connect with our offer -> the test plays Meta: pion answers as an
+    ICE-lite DTLS client (a=setup:active), the answer comes back in a signed connect webhook ->
+    media flows -> statuses recorded -> a terminate webhook ends it."""
+    env = Env(tmp, "bic", WHATSAPP_PHONE_NUMBER_ID=wh.PHONE_NUMBER_ID)
+    d = os.path.join(env.tmp, "pion")
+    os.makedirs(d)
+    offer_path, answer_path, out = (os.path.join(d, n) for n in ("offer.sdp", "answer.sdp", "result.json"))
+    pion = None
+    try:
+        bad, _ = post_json(env.url + "/calls", {"to": "+1 555"})
+        check(bad == 400, "a bad number got %d" % bad)
+        status, reply = post_json(env.url + "/calls", {"to": "15550001111", "bizOpaqueCallbackData": "order-7"})
+        check(status == 202 and reply["success"], (status, reply))
+        sid = reply["sessionId"]
+        connect = env.graph.wait_for_action("connect", status=200, timeout=10)[0]
+        body = connect["json"]
+        check(body["to"] == "15550001111" and body["session"]["sdp_type"] == "offer"
+              and body["biz_opaque_callback_data"] == "order-7", body)
+        offer = body["session"]["sdp"]
+        check("a=setup:actpass\r\n" in offer and "a=ice-lite" not in offer
+              and offer.count("a=fingerprint:sha-256") == 1, offer)
+        wacid = next(iter(env.graph.connected_calls()))
+        s = env.wait_session(sid, lambda s: s["whatsapp"]["callId"] == wacid)
+        check(s["whatsapp"]["graphState"] == "ringing" and s["media"]["state"] == "waiting_answer", s)
+        check(env.deliver(wh.status(wacid, "RINGING", biz_opaque_callback_data="order-7")) == 200, "status")
+        with open(offer_path, "w", newline="") as f:
+            f.write(offer)
+        pion = subprocess.Popen([PION, "-answerer", "-offer-in", offer_path, "-answer-out", answer_path,
+                                 "-seconds", "5", "-out", out, "-grace", "300ms"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 10
+        while not os.path.exists(answer_path) and time.time() < deadline:
+            time.sleep(0.01)
+        with open(answer_path, newline="") as f:
+            answer = f.read()
+        check(env.deliver(wh.business_connect(wacid, sdp=answer, biz_opaque_callback_data="order-7")) == 200,
+              "answer webhook refused")
+        check(env.deliver(wh.status(wacid, "ACCEPTED")) == 200, "status")
+        time.sleep(2.5)
+        live = env.session(sid)
+        check(live["state"] == "answered" and live["whatsapp"]["graphState"] == "answered"
+              and live["whatsapp"]["lastStatus"] == "ACCEPTED", live)
+        check(live["media"]["state"] == "dtls_connected", live["media"])
+        check(env.deliver(wh.terminate(wacid, status="COMPLETED", duration=3)) == 200, "terminate")
+        ended = env.wait_session(sid, lambda s: s["state"] == "ended")
+        check(ended["endReason"] == "whatsapp_terminate", ended["endReason"])
+        pion.wait(timeout=30)
+        with open(out) as f:
+            result = json.load(f)
+        check(result["dtls_role"] == "client" and result["ice_role"] == "controlled", result)
+        check(result["packets_received"] > 50, "pion received %d packets" % result["packets_received"])
+        started = env.graph.wait_for_event(lambda e: (e.get("json") or {}).get("type") == "call.started", timeout=5)
+        check(started[0]["json"]["data"]["whatsappCallId"] == wacid and started[0]["signature_valid"],
+              started[0]["json"])
+        time.sleep(0.3)
+        check(not env.graph.requests(action="terminate"), "terminate sent after WhatsApp's own")
+    finally:
+        if pion and pion.poll() is None:
+            pion.kill()
+        env.stop()
+    return "connect -> %s, answered, DTLS up in %.0f ms as the server, %d packets to the callee" % (
+        wacid[:12] + "...", live["media"]["dtlsConnectedMs"], result["packets_received"])
+
+
 def main():
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="whatsapp-test.") as tmp:
@@ -328,7 +403,8 @@ def main():
                          ("signed connect -> pre_accept -> accept -> media -> terminate",
                           case_signed_connect_call_and_terminate),
                          ("Graph 500 twice then 200 still connects", case_graph_500_twice_then_ok),
-                         ("DELETE terminates an accepted call", case_delete_terminates_an_accepted_call)):
+                         ("DELETE terminates an accepted call", case_delete_terminates_an_accepted_call),
+                         ("business-initiated call: POST /calls, answer by webhook", case_business_initiated_call)):
             if bridge_process.run_case(name, fn, tmp):
                 passed += 1
             else:

@@ -53,3 +53,38 @@ TEST(BusinessOffer, PolicyBitrateIsClampedToOpusRange) {
 
 } // namespace
 } // namespace wabridge::sdp
+
+namespace wabridge::sdp {
+namespace {
+
+TEST(BusinessAnswer, MetasAnswerMakesUsTheDtlsServerAndIceControlling) {
+    // Meta's documented answer to a business-initiated offer: ice-lite, setup:active.
+    auto n = read_answer(test::read_data("sdp/whatsapp/wa-doc-answer-bic-from-meta.sdp"));
+    ASSERT_TRUE(n) << n.error().describe();
+    EXPECT_EQ(n->dtls_role, DtlsRole::server);
+    EXPECT_TRUE(n->ice_controlling);
+    EXPECT_TRUE(n->remote.ice_lite);
+    EXPECT_EQ(n->opus_payload_type, kOfferOpusPayloadType);
+    EXPECT_EQ(n->dtmf_payload_type, std::optional<uint8_t>(126));
+    EXPECT_EQ(n->remote.sha256_fingerprints.size(), 1u);
+}
+
+TEST(BusinessAnswer, PassiveMakesUsTheClientAndActpassIsRefused) {
+    std::string text = test::read_data("sdp/whatsapp/wa-doc-answer-bic-from-meta.sdp");
+    const size_t at = text.find("a=setup:active");
+    ASSERT_NE(at, std::string::npos);
+    std::string passive = text;
+    passive.replace(at, 14, "a=setup:passive");
+    auto n = read_answer(passive);
+    ASSERT_TRUE(n) << n.error().describe();
+    EXPECT_EQ(n->dtls_role, DtlsRole::client);
+    std::string actpass = text;
+    actpass.replace(at, 14, "a=setup:actpass");
+    auto bad = read_answer(actpass);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code, ErrorCode::bad_setup);
+    EXPECT_FALSE(read_answer("v=0\r\n"));
+}
+
+} // namespace
+} // namespace wabridge::sdp

@@ -53,5 +53,19 @@ TEST(GraphApi, OddBodiesStillGiveAReason) {
     EXPECT_EQ(parse_graph_error(400, R"({"error":[1,2]})").code, 0);
 }
 
+TEST(GraphApi, ConnectCarriesTheOfferAndTheCallIdComesBack) {
+    json j = json::parse(connect_body("15551234567", "v=0\r\n", "order-7"));
+    EXPECT_EQ(j, json({{"messaging_product", "whatsapp"},
+                       {"to", "15551234567"},
+                       {"action", "connect"},
+                       {"session", {{"sdp_type", "offer"}, {"sdp", "v=0\r\n"}}},
+                       {"biz_opaque_callback_data", "order-7"}}));
+    EXPECT_EQ(connect_call_id(R"({"messaging_product":"whatsapp","calls":[{"id":"wacid.X="}]})"),
+              std::optional<std::string>("wacid.X="));
+    EXPECT_FALSE(connect_call_id(R"({"calls":[]})"));
+    EXPECT_FALSE(connect_call_id(R"({"calls":[{"id":7}]})"));
+    EXPECT_FALSE(connect_call_id("nope"));
+}
+
 } // namespace
 } // namespace wabridge::whatsapp

@@ -22,6 +22,8 @@ struct ApiSettings {
     // GET and POST /whatsapp/webhook (authenticated by Meta's signature, not the bearer token);
     // unset = 404.
     std::function<http::Response(const http::Request&, const loop::Now&)> whatsapp_webhook;
+    // POST /calls (bearer auth like the other session routes); unset = 404.
+    std::function<http::Response(const http::Request&, const loop::Now&)> place_call;
 };
 
 class ControlApi {

@@ -48,6 +48,7 @@ struct Config {
     std::string whatsapp_verify_token;
     std::string whatsapp_access_token;
     std::string whatsapp_graph_url = "https://graph.facebook.com/v23.0";
+    std::string whatsapp_phone_number_id; // POST /calls: the number calls come from
     std::string whatsapp_ca_file;
     std::uint32_t whatsapp_accept_wait_ms = 5000;
     std::string call_events_url; // empty = no call events

@@ -39,9 +39,14 @@ struct SessionOptions {
 // and how far the Graph call actions got. Empty `call_id`-less sessions made by the API.
 struct WhatsAppCall {
     bool present = false;
+    std::string call_id; // WhatsApp's (wacid...): the session's own id, or for calls we place
+                         // the id Graph's connect returned
+    std::string last_status; // statuses webhook: RINGING, ACCEPTED, REJECTED
     std::string phone_number_id, from, caller_name, direction; // direction: USER_INITIATED, ...
     std::string connect_timestamp;                             // webhook's, Unix seconds (text)
-    std::string graph_state; // pre_accepting, waiting_media, accepting, accepted, failed, ended
+    // pre_accepting, waiting_media, accepting, accepted, failed; for calls we place:
+    // connecting, ringing, answered
+    std::string graph_state;
     std::optional<double> pre_accepted_ms, accepted_ms; // since the session was created
     std::string terminate_status;                       // COMPLETED / FAILED (terminate webhook)
     std::optional<int64_t> terminate_duration_seconds;

@@ -71,6 +71,17 @@ public:
 
     Result<Created, CreateFailure> create(const std::string& call_id, const std::string& offer,
                                           SessionOptions options, const loop::Now& now);
+    // A call we place (business-initiated): our offer and the media waiting for the answer.
+    struct Placed {
+        std::string offer;
+        std::unique_ptr<CallMedia> media;
+    };
+    using Placer = std::function<Result<Placed, StartFailure>(const std::string& call_id,
+                                                              const SessionOptions& options)>;
+    // Same limits as create(); the session's answer stays empty until the peer's arrives.
+    Result<Created, CreateFailure> place(const std::string& call_id, SessionOptions options,
+                                         const loop::Now& now, const Placer& placer);
+
     // Ends an active session; false when unknown or already ended.
     bool end(const std::string& call_id, std::string_view reason, const loop::Now& now);
 
@@ -91,6 +102,9 @@ public:
 
 private:
     void prune_ended();
+    std::optional<CreateFailure> refuse_new() const;
+    const CallSession* insert(const std::string& call_id, std::unique_ptr<CallSession> session,
+                              SessionOptions options, const loop::Now& now);
 
     RegistryLimits limits_;
     Starter starter_;

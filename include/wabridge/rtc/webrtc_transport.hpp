@@ -52,6 +52,14 @@ public:
     create(loop::EventLoop& loop, GMainContext* context, const Certificate& certificate,
            const TransportSettings& settings, const sdp::RemoteAudio& remote, EndCallback on_end,
            MetricsRegistry& metrics);
+    // For a call we place (business-initiated): gathers our candidates for the offer; ICE waits
+    // for apply_answer().
+    static Result<std::unique_ptr<WebRtcTransport>, std::string>
+    create_for_offer(loop::EventLoop& loop, GMainContext* context, const Certificate& certificate,
+                     const TransportSettings& settings, EndCallback on_end,
+                     MetricsRegistry& metrics);
+    // The peer's answer to our offer (sdp::read_answer): starts ICE towards it, then as start().
+    Result<bool, std::string> apply_answer(const sdp::NegotiatedAudio& negotiated);
     ~WebRtcTransport() override;
 
     // Our side for the answer: fresh ICE credentials, gathered candidates (PUBLIC_IP mapped),
@@ -75,6 +83,12 @@ private:
     WebRtcTransport(loop::EventLoop& loop, const Certificate& certificate,
                     const TransportSettings& settings, EndCallback on_end,
                     MetricsRegistry& metrics);
+
+    static Result<std::unique_ptr<WebRtcTransport>, std::string>
+    create_agent(loop::EventLoop& loop, GMainContext* context, const Certificate& certificate,
+                 const TransportSettings& settings, bool controlling, EndCallback on_end,
+                 MetricsRegistry& metrics);
+    void set_remote(const sdp::RemoteAudio& remote);
 
     void on_ice_state(IceState state) override;
     void on_ice_data(std::span<const uint8_t> datagram) override;

@@ -9,7 +9,7 @@
 
 namespace wabridge::whatsapp {
 
-enum class CallAction { pre_accept, accept, reject, terminate };
+enum class CallAction { pre_accept, accept, reject, terminate, connect };
 std::string_view to_string(CallAction action);
 
 // {"messaging_product":"whatsapp","call_id":...,"action":...} plus, for pre_accept and accept,
@@ -17,6 +17,13 @@ std::string_view to_string(CallAction action);
 // the optional biz_opaque_callback_data.
 std::string call_action_body(CallAction action, std::string_view call_id, std::string_view sdp,
                              std::string_view biz_opaque_callback_data = {});
+
+// Business-initiated call (§3 `connect`): {"messaging_product","to","action":"connect",
+// "session":{"sdp_type":"offer","sdp"}} plus biz_opaque_callback_data when given.
+std::string connect_body(std::string_view to, std::string_view offer_sdp,
+                         std::string_view biz_opaque_callback_data = {});
+// The call id in a connect response {"messaging_product":"whatsapp","calls":[{"id":"wacid..."}]}.
+std::optional<std::string> connect_call_id(std::string_view body);
 
 struct GraphError {
     int http_status = 0;
