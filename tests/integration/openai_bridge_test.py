@@ -211,6 +211,38 @@ def case_g711_and_turn_detection_settings(tmp, audio):
         up, up_control, down, down_control)
 
 
+def case_request_turn_detection_reaches_openai(tmp, audio):
+    """A request's turnDetection overrides the OPENAI_VAD_* settings for its call only."""
+    fake = Fake(tmp, "reqvad")
+    proc, port = bridge("ws://127.0.0.1:%d/v1/realtime" % fake.port, OPENAI_VAD_SILENCE_MS="700")
+    try:
+        with open(os.path.join(st.REPO, "tests", "data", "sdp", "whatsapp", "wa-offer-01.sdp"), newline="") as f:
+            offer = f.read()
+        for call_id, extra in (("req-vad", {"turnDetection": {"type": "semantic_vad", "eagerness": "low"}}),
+                               ("env-vad", {})):
+            body = dict({"sdpOffer": offer}, **extra)
+            req = urllib.request.Request("http://127.0.0.1:%d/sessions/%s/webrtc" % (port, call_id),
+                                         data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=5) as r:
+                check(r.status == 200, r.status)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if len([e for e in fake.log() if e.get("type") == "session.update"]) >= 2:
+                break
+            time.sleep(0.1)
+    finally:
+        bridge_process.stop_bridge(proc)
+    fake.stop()
+    tds = sorted((e["session"]["turn_detection"] for e in fake.log()
+                  if e.get("kind") == "client" and e.get("type") == "session.update"),
+                 key=lambda td: td["type"])
+    check(len(tds) == 2, tds)
+    check(tds[0]["type"] == "semantic_vad" and tds[0]["eagerness"] == "low", tds[0])
+    check(tds[1]["type"] == "server_vad" and tds[1]["silence_duration_ms"] == 700, tds[1])
+    return "semantic_vad/low from the request, server_vad/700 ms from the env for the other call"
+
+
 def case_barge_in_truncates_to_what_was_heard(tmp, audio):
     fake = Fake(tmp, "barge")
     # Sentence A, then B while the reply to A is playing.
@@ -304,6 +336,7 @@ def main():
         for name, fn in (("speech both ways over ws://", case_ws_speech_both_ways),
                          ("speech over wss:// with a test CA", case_wss_with_a_test_ca),
                          ("G.711 and turn detection settings", case_g711_and_turn_detection_settings),
+                         ("a request's turnDetection reaches OpenAI", case_request_turn_detection_reaches_openai),
                          ("barge-in truncates to what the caller heard",
                           case_barge_in_truncates_to_what_was_heard),
                          ("reconnect after the fake closes mid-call", case_reconnect_after_the_fake_closes),
