@@ -153,6 +153,7 @@ void CallControl::on_connect(const CallEvent& e) {
         c.graph_call_id = e.call_id;
         c.ended = true;
         send(e.call_id, CallAction::reject, [](const http::FetchResult&) {});
+        calls_.erase(e.call_id); // the request carries what it needs
         return;
     }
     call::CallSession* s = registry_.find_mutable(e.call_id);
@@ -498,6 +499,10 @@ void CallControl::on_session_ended(const call::CallSession& s) {
                                     : nullptr},
                   {"quality", quality}},
                  s.ended_wall.value_or(std::chrono::system_clock::now()));
+    // Nothing more is sent for this call: forget it (late webhooks find the ended session, or
+    // nothing, and change nothing).
+    aliases_.erase(c.graph_call_id);
+    calls_.erase(it);
 }
 
 } // namespace wabridge::whatsapp
