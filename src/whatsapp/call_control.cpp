@@ -148,6 +148,7 @@ void CallControl::on_connect(const CallEvent& e) {
         logger().warn("WhatsApp call refused",
                       {{"reason", created.error().message}, {"from", e.from}}, e.call_id);
         count_event("connect", "refused");
+        if (calls_.count(e.call_id)) return; // a call of ours already has this id
         Call& c = calls_[e.call_id];
         c.phone_number_id = e.phone_number_id;
         c.graph_call_id = e.call_id;

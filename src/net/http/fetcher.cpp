@@ -221,15 +221,20 @@ Fetcher::Id Fetcher::fetch(ClientRequest request, FetchOptions options, Done don
     return id;
 }
 
-void Fetcher::cancel(Id id) {
+// Takes a job out of the map and stops its timer and connection (the stream is retired, never
+// destroyed here: this may run inside its own callback).
+std::unique_ptr<Fetcher::Job> Fetcher::take(Id id) {
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return;
+    if (it == jobs_.end()) return nullptr;
     std::unique_ptr<Job> job = std::move(it->second);
     jobs_.erase(it);
     if (job->timer) loop_.cancel(job->timer);
-    // cancel() may come from a Done running inside another stream's callback; this job's stream
-    // is not on the stack, but retiring it the same way costs nothing.
     if (job->attempt) retire(std::move(job->attempt));
+    return job;
+}
+
+void Fetcher::cancel(Id id) {
+    take(id);
 }
 
 void Fetcher::start_attempt(Id id) {
@@ -354,14 +359,10 @@ void Fetcher::finish_attempt(Id id, FetchResult result) {
 }
 
 void Fetcher::deliver(Id id, FetchResult result) {
-    auto it = jobs_.find(id);
-    if (it == jobs_.end()) return;
     // Out of the map before the callback: it may fetch, cancel, or destroy this Fetcher, so
     // nothing of `this` is touched after it.
-    std::unique_ptr<Job> job = std::move(it->second);
-    jobs_.erase(it);
-    if (job->timer) loop_.cancel(job->timer);
-    if (job->attempt) retire(std::move(job->attempt));
+    std::unique_ptr<Job> job = take(id);
+    if (!job) return;
     result.attempts = job->attempts;
     if (job->started_set)
         result.elapsed_ms =

@@ -96,6 +96,7 @@ private:
     // Stops an attempt's timer and closes its stream (no callback after), freeing it next turn.
     void retire(std::unique_ptr<Attempt> attempt);
     // Removes the job, then runs its callback (last: the callback may destroy the Fetcher).
+    std::unique_ptr<Job> take(Id id);
     void deliver(Id id, FetchResult result);
     loop::EventLoop& loop_;
     net::Resolver& resolver_;
