@@ -5,6 +5,8 @@
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench       micro-benchmarks; figures go to bench/RESULTS.md by hand
 #   make run         deps + build, then run the bridge with defaults
+#   make demo        one local call, no key or network (DEMO=openai-fake: against the fake
+#                    OpenAI server); summary on stdout, WAVs of both directions in build/demo/
 #   make SAN=address,undefined test   the same with sanitizers (objects in build/san-*)
 
 .DEFAULT_GOAL := all
@@ -54,7 +56,7 @@ TEST_OBJ := $(TEST_SRC:%.cpp=$(OUT)/obj/%.o)
 $(TEST_OBJ): CXXFLAGS += -Itests
 BENCH_OBJ := $(BENCH_SRC:%.cpp=$(OUT)/obj/%.o)
 
-.PHONY: all deps test check fuzz fuzz-smoke bench run clean format
+.PHONY: all deps test check fuzz fuzz-smoke bench run demo clean format
 all: $(OUT)/wabridge
 
 deps:
@@ -120,6 +122,12 @@ bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge $(OUT)/pion_calle
 run: deps
 	@$(MAKE) --no-print-directory $(OUT)/wabridge
 	$(OUT)/wabridge
+
+# A full local call, no key and no network: DEMO=echo (default) or DEMO=openai-fake.
+DEMO ?= echo
+demo: deps
+	@$(MAKE) --no-print-directory $(OUT)/wabridge $(OUT)/pion_caller
+	tools/demo.py $(OUT) --mode $(DEMO)
 
 format:
 	clang-format -i $$(find src include tests fuzz bench -name '*.cpp' -o -name '*.hpp')
