@@ -25,6 +25,8 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto kSweepInterval = 1s;
 constexpr auto kDrainPoll = 100ms;
+// After a drain ended the last call, how long its Graph terminate and call events may take.
+constexpr auto kOutgoingGrace = 3s;
 } // namespace
 
 struct Bridge::Impl {
@@ -44,6 +46,7 @@ struct Bridge::Impl {
     std::unique_ptr<whatsapp::CallControl> whatsapp;
     bool draining = false;
     loop::TimePoint drain_deadline{};
+    std::optional<loop::TimePoint> calls_done; // during a drain: when the last call ended
     Counter& echo_turns = metrics().counter("wabridge_echo_turns_total",
                                             "Caller utterances the echo assistant played back");
     Counter& echo_barge_ins = metrics().counter(
@@ -165,7 +168,9 @@ struct Bridge::Impl {
         s.session.instructions =
             options.instructions.empty() ? config.system_instructions : options.instructions;
         s.session.voice = options.voice.empty() ? config.openai_voice : options.voice;
-        s.session.transcription_model = config.openai_transcription_model;
+        // "none": no input transcription (an empty value means unset, i.e. the default model).
+        s.session.transcription_model =
+            config.openai_transcription_model == "none" ? "" : config.openai_transcription_model;
         s.session.format = config.openai_audio_format == "pcmu"   ? media::AiAudioFormat::pcmu
                            : config.openai_audio_format == "pcma" ? media::AiAudioFormat::pcma
                                                                   : media::AiAudioFormat::pcm24k;
@@ -226,9 +231,16 @@ struct Bridge::Impl {
             logger().warn("drain time is up; sessions ended", {{"sessions", ended}});
         }
         if (registry->active() == 0) {
-            logger().info("drained; exiting");
-            loop->stop();
-            return;
+            // The calls' last Graph actions (terminate, reject) and call events go out first,
+            // for at most kOutgoingGrace after the last call ended.
+            if (!calls_done) calls_done = now;
+            const size_t outgoing = fetcher ? fetcher->in_flight() : 0;
+            if (outgoing == 0 || now - *calls_done >= kOutgoingGrace) {
+                if (outgoing) logger().warn("exiting with requests unsent", {{"requests", outgoing}});
+                logger().info("drained; exiting");
+                loop->stop();
+                return;
+            }
         }
         loop->after(kDrainPoll, [this](loop::TimePoint t) { check_drain(t); });
     }

@@ -304,7 +304,7 @@ const std::vector<Setting>& settings() {
         {"OPENAI_VOICE", "--openai-voice", "marin", "voice of the AI when the request gives none",
          false, model_name(&Config::openai_voice)},
         {"OPENAI_TRANSCRIPTION_MODEL", "--openai-transcription-model", "gpt-4o-mini-transcribe",
-         "model that transcribes the caller (empty: no caller transcripts)", false,
+         "model that transcribes the caller (none: no caller transcripts)", false,
          model_name(&Config::openai_transcription_model)},
         {"OPENAI_VAD_TYPE", "--openai-vad-type", "server_vad",
          "turn detection: server_vad (level, with threshold/padding/silence) or semantic_vad "
