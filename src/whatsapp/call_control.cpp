@@ -19,12 +19,6 @@ http::Response json_reply(int status, const nlohmann::json& body) {
     return r;
 }
 
-http::Response error_reply(int status, std::string_view code, std::string_view message) {
-    return json_reply(status, {{"success", false},
-                               {"error", {{"code", std::string(code)},
-                                          {"message", std::string(message)}}}});
-}
-
 double ms_between(loop::TimePoint a, loop::TimePoint b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -67,13 +61,13 @@ void CallControl::count_event(std::string_view event, std::string_view verdict) 
 
 http::Response CallControl::handle(const http::Request& request, const loop::Now&) {
     if (!enabled()) {
-        return error_reply(404, "whatsapp_disabled",
+        return http::error_response(404, "whatsapp_disabled",
                            "the WhatsApp webhook is off: WHATSAPP_APP_SECRET is not set");
     }
     if (request.method == "GET") {
         // §2.1: echo hub.challenge when the verify token matches; anything else is refused.
         auto challenge = verify_subscription(request.query, settings_.verify_token);
-        if (!challenge) return error_reply(403, "forbidden", "verification refused");
+        if (!challenge) return http::error_response(403, "forbidden", "verification refused");
         http::Response r;
         r.status = 200;
         r.content_type = "text/plain";
@@ -85,13 +79,13 @@ http::Response CallControl::handle(const http::Request& request, const loop::Now
                                              settings_.app_secret);
     if (sig != SignatureCheck::ok) {
         bad_signatures_.inc();
-        return error_reply(401, "bad_signature",
+        return http::error_response(401, "bad_signature",
                            "X-Hub-Signature-256 is " + std::string(to_string(sig)));
     }
     auto batch = parse_webhook(request.body);
     if (!batch) {
         count_event("envelope", to_string(batch.error().code));
-        return error_reply(400, "invalid_webhook", batch.error().message);
+        return http::error_response(400, "invalid_webhook", batch.error().message);
     }
     // Answer now; the work runs on the next loop turn (§2.2: Meta times out and retries).
     std::weak_ptr<bool> alive = alive_;
@@ -335,17 +329,17 @@ void CallControl::on_status(const StatusEvent& e) {
 
 http::Response CallControl::place(const http::Request& request, const loop::Now& now) {
     if (!enabled() || !placement_.placer) {
-        return error_reply(404, "whatsapp_disabled",
+        return http::error_response(404, "whatsapp_disabled",
                            "placing calls needs WHATSAPP_APP_SECRET (the answer comes by webhook)");
     }
     nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
-        return error_reply(400, "invalid_json", "the body must be a JSON object");
+        return http::error_response(400, "invalid_json", "the body must be a JSON object");
     auto str = [&](const char* key, std::string& out) -> std::optional<http::Response> {
         auto it = body.find(key);
         if (it == body.end() || it->is_null()) return std::nullopt;
         if (!it->is_string())
-            return error_reply(400, "invalid_request", std::string(key) + " must be a string");
+            return http::error_response(400, "invalid_request", std::string(key) + " must be a string");
         out = it->get<std::string>();
         return std::nullopt;
     };
@@ -360,11 +354,11 @@ http::Response CallControl::place(const http::Request& request, const loop::Now&
     }
     const bool digits = !to.empty() && to.size() <= 20 &&
                         to.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits) return error_reply(400, "invalid_request", "to must be the user's number, digits");
+    if (!digits) return http::error_response(400, "invalid_request", "to must be the user's number, digits");
     if (opaque.size() > 512)
-        return error_reply(400, "invalid_request", "bizOpaqueCallbackData is over 512 characters");
+        return http::error_response(400, "invalid_request", "bizOpaqueCallbackData is over 512 characters");
     if (phone.empty() || phone.find_first_not_of("0123456789") != std::string::npos) {
-        return error_reply(400, "invalid_request",
+        return http::error_response(400, "invalid_request",
                            "phoneNumberId (or WHATSAPP_PHONE_NUMBER_ID) must be set, digits");
     }
     uint8_t rnd[8];
@@ -383,7 +377,7 @@ http::Response CallControl::place(const http::Request& request, const loop::Now&
                                    created.error().kind == call::CreateFailureKind::media_unavailable
                                ? 503
                                : 409;
-        return error_reply(status, "cannot_place_call", created.error().message);
+        return http::error_response(status, "cannot_place_call", created.error().message);
     }
     call::CallSession* s = registry_.find_mutable(id);
     s->whatsapp.present = true;
