@@ -112,7 +112,11 @@ fuzz: $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 $(OUT)/offer_latency: $(OUT)/obj/bench/load/offer_latency.o
 	$(CXX) $(LDFLAGS) -o $@ $^ -lpthread
 
-bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/wabridge $(OUT)/pion_caller
+LOAD_BENCH_SRC := bench/load/load_bench.cpp bench/load/lite_caller.cpp bench/load/realtime_load_fake.cpp
+$(OUT)/load_bench: $(LOAD_BENCH_SRC:%.cpp=$(OUT)/obj/%.o) $(OUT)/libwabridge.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/load_bench $(OUT)/wabridge $(OUT)/pion_caller
 	$(OUT)/bench_micro --benchmark_min_time=0.5
 	bench/run_http_bench.sh $(OUT)
 	bench/run_connect_bench.sh $(OUT) 50

@@ -12,6 +12,9 @@ namespace {
 // Outgoing bytes allowed to wait in the socket before the session stops handing out messages
 // (its uplink buffer then takes the backlog, bounded and counted).
 constexpr size_t kMaxBufferedBytes = 256 * 1024;
+// Frames remembered for the uplink-added histogram: 10 s of 20 ms frames; older ones were
+// dropped by the session's bounded buffer or belong to a long outage anyway.
+constexpr size_t kMaxReleasedMarks = 500;
 
 ws::MaskKey random_mask() {
     ws::MaskKey key;
@@ -41,7 +44,15 @@ OpenAiBackend::OpenAiBackend(loop::EventLoop& loop, net::Resolver& resolver,
     , downlink_latency_(metrics.histogram(
           "wabridge_openai_downlink_latency_seconds",
           "Reply audio delta received (queue empty) to the first RTP packet built from it",
-          {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.1})) {
+          {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.1}))
+    , uplink_added_(metrics.histogram(
+          "wabridge_openai_uplink_added_seconds",
+          "Caller frame out of the jitter buffer to the append carrying it written to the socket",
+          {0.0005, 0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.1}))
+    , barge_in_flush_(metrics.histogram(
+          "wabridge_barge_in_flush_seconds",
+          "speech_started received (AI audio queued) to the next packet, silence, sent",
+          {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.05})) {
     // First connection attempt on the next loop turn (never inside the HTTP request).
     std::weak_ptr<bool> alive = alive_;
     timer_ = loop_.after(std::chrono::milliseconds(0), [this, alive](loop::TimePoint) {
@@ -112,8 +123,8 @@ void OpenAiBackend::connect(loop::TimePoint now) {
     cb.on_closed = [this](const std::string& why) { on_stream_closed(why); };
     stream_ = std::make_unique<net::ClientStream>(
         loop_, resolver_,
-        net::ClientTarget{settings_.url.host, settings_.url.port, settings_.url.tls,
-                          settings_.ca_file, {}},
+        net::ClientTarget{
+            settings_.url.host, settings_.url.port, settings_.url.tls, settings_.ca_file, {}},
         std::move(cb));
 }
 
@@ -178,8 +189,14 @@ void OpenAiBackend::pump_outgoing() {
         if (oldest) arrivals.push_back(*oldest);
     }
     flush();
-    for (loop::TimePoint a : arrivals)
+    for (loop::TimePoint a : arrivals) {
         uplink_latency_.observe(std::chrono::duration<double>(now - a).count());
+        while (!released_.empty() && released_.front().first < a)
+            released_.pop_front();
+        if (!released_.empty() && released_.front().first == a)
+            uplink_added_.observe(
+                std::chrono::duration<double>(now - released_.front().second).count());
+    }
 }
 
 void OpenAiBackend::flush() {
@@ -221,6 +238,7 @@ void OpenAiBackend::on_server_message(const std::string& text, loop::TimePoint n
     if (after.flushed_samples != flushed_seen_) { // barge-in: the marked audio will never play
         flushed_seen_ = after.flushed_samples;
         downlink_mark_.reset();
+        flush_mark_ = now;
     }
     if (was_empty && !downlink_mark_ && after.pushed_samples > before.pushed_samples &&
         !playout_.empty())
@@ -228,6 +246,10 @@ void OpenAiBackend::on_server_message(const std::string& text, loop::TimePoint n
 }
 
 void OpenAiBackend::on_packet_sent(loop::TimePoint now) {
+    if (flush_mark_) {
+        barge_in_flush_.observe(std::chrono::duration<double>(now - *flush_mark_).count());
+        flush_mark_.reset();
+    }
     if (!downlink_mark_) return;
     if (playout_.stats().played_samples > downlink_mark_->first_sample) {
         downlink_latency_.observe(
@@ -239,6 +261,8 @@ void OpenAiBackend::on_packet_sent(loop::TimePoint now) {
 void OpenAiBackend::on_caller_audio(std::span<const int16_t> frame, loop::TimePoint arrival,
                                     loop::TimePoint now) {
     if (closed_) return;
+    released_.emplace_back(arrival, now);
+    if (released_.size() > kMaxReleasedMarks) released_.pop_front();
     session_.on_caller_audio(frame, arrival, now);
     pump_outgoing();
 }

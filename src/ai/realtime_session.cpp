@@ -15,6 +15,34 @@ using nlohmann::json;
 
 namespace {
 
+// A reply delta carries tens of KB of base64 that a JSON parser would lex byte by byte and copy.
+// The audio value is cut out of the message and the rest (a few hundred bytes) parsed; the
+// caller checks that the rest parses as a delta event whose "delta" is the emptied string, and
+// parses the whole message otherwise. Base64 needs no JSON escape, so a backslash in the value
+// means it is not plain base64: no cut then.
+struct CutDelta {
+    std::string rest;
+    std::string_view audio;
+};
+std::optional<CutDelta> cut_audio_delta(std::string_view message) {
+    constexpr std::string_view kType = "\"type\":\"response.output_audio.delta\"";
+    constexpr std::string_view kKey = "\"delta\":\"";
+    if (message.size() < 1024 || message.find(kType) == std::string_view::npos) return std::nullopt;
+    const size_t key = message.find(kKey);
+    if (key == std::string_view::npos) return std::nullopt;
+    const size_t start = key + kKey.size();
+    const size_t end = message.find('"', start);
+    if (end == std::string_view::npos) return std::nullopt;
+    const std::string_view audio = message.substr(start, end - start);
+    if (audio.find('\\') != std::string_view::npos) return std::nullopt;
+    CutDelta cut;
+    cut.rest.reserve(message.size() - audio.size());
+    cut.rest.append(message.substr(0, start));
+    cut.rest.append(message.substr(end));
+    cut.audio = audio;
+    return cut;
+}
+
 // Error codes after which retrying cannot help (brief §8 table; livekit's _FATAL_ERROR_CODES),
 // plus an unknown model and the beta shape ("fatal: fix the code").
 constexpr std::array<std::string_view, 6> kFatalCodes{
@@ -238,6 +266,17 @@ void RealtimeSession::on_timer(TimePoint now) {
 void RealtimeSession::on_message(std::string_view message, TimePoint now) {
     if (end_ || closed_ || link_ == Link::none || link_ == Link::attempting) return;
     ++stats_.events_received;
+    if (auto cut = cut_audio_delta(message)) {
+        // Everything but the audio went through the JSON parser; the audio is decoded from the
+        // message itself.
+        const json event = json::parse(cut->rest, nullptr, false);
+        const json* delta = event.is_object() ? field(event, "delta") : nullptr;
+        if (delta && text(event, "type") == "response.output_audio.delta" && delta->is_string() &&
+            delta->get_ref<const std::string&>().empty()) {
+            on_audio_delta(event, cut->audio);
+            return;
+        }
+    }
     const json event = json::parse(message, nullptr, false);
     if (event.is_discarded() || !event.is_object()) {
         ++stats_.bad_messages;
@@ -253,7 +292,13 @@ void RealtimeSession::on_message(std::string_view message, TimePoint now) {
 
 void RealtimeSession::handle_event(std::string_view type, const json& event, TimePoint now) {
     if (type == "response.output_audio.delta") {
-        on_audio_delta(event);
+        const json* delta = field(event, "delta");
+        if (!delta || !delta->is_string()) {
+            ++stats_.deltas_received;
+            ++stats_.bad_messages;
+            return;
+        }
+        on_audio_delta(event, delta->get_ref<const std::string&>());
     } else if (type == "session.created") {
         on_session_created();
     } else if (type == "session.updated") {
@@ -329,14 +374,12 @@ void RealtimeSession::on_session_updated() {
     }
 }
 
-void RealtimeSession::on_audio_delta(const json& event) {
+void RealtimeSession::on_audio_delta(const json& event, std::string_view delta) {
     ++stats_.deltas_received;
     const std::string_view item_id = text(event, "item_id");
     const std::string_view response_id = text(event, "response_id");
-    const json* delta = field(event, "delta");
     const json* ci = field(event, "content_index");
-    if (item_id.empty() || !delta || !delta->is_string() ||
-        (ci && !(ci->is_number_integer() && *ci >= 0 && *ci <= INT_MAX))) {
+    if (item_id.empty() || (ci && !(ci->is_number_integer() && *ci >= 0 && *ci <= INT_MAX))) {
         ++stats_.bad_messages;
         return;
     }
@@ -347,7 +390,7 @@ void RealtimeSession::on_audio_delta(const json& event) {
         return;
     }
     scratch_bytes_.clear();
-    if (!base64_decode(delta->get_ref<const std::string&>(), scratch_bytes_)) {
+    if (!base64_decode(delta, scratch_bytes_)) {
         ++stats_.bad_messages;
         return;
     }

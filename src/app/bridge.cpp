@@ -16,7 +16,6 @@
 #include "wabridge/sdp/offer.hpp"
 #include "wabridge/whatsapp/call_control.hpp"
 
-#include <glib.h>
 #include <signal.h>
 
 namespace wabridge {
@@ -32,7 +31,6 @@ constexpr auto kOutgoingGrace = 3s;
 struct Bridge::Impl {
     Config config;
     std::unique_ptr<loop::EventLoop> loop;
-    GMainContext* glib = nullptr; // libnice's context, driven by `loop`
     std::unique_ptr<Certificate> certificate;
     std::unique_ptr<net::Resolver> resolver; // DNS for the OpenAI WebSocket, off the loop thread
     ai::RealtimeUrl openai_url;
@@ -63,7 +61,6 @@ struct Bridge::Impl {
         registry.reset();
         resolver.reset();
         loop.reset();
-        if (glib) g_main_context_unref(glib);
     }
 
     // A new call: parse the offer, gather candidates and start ICE, answer, start the transport.
@@ -77,9 +74,8 @@ struct Bridge::Impl {
         if (!offer) return invalid(offer.error());
         auto remote = sdp::read_remote_audio(offer.value());
         if (!remote) return invalid(remote.error());
-        auto transport =
-            rtc::WebRtcTransport::create(*loop, glib, *certificate, this->transport, remote.value(),
-                                         ends_session(call_id), metrics());
+        auto transport = rtc::WebRtcTransport::create(
+            *loop, *certificate, this->transport, remote.value(), ends_session(call_id), metrics());
         if (!transport) {
             return err(call::StartFailure{
                 call::CreateFailureKind::media_unavailable, transport.error(), {}});
@@ -112,7 +108,7 @@ struct Bridge::Impl {
     Result<call::SessionRegistry::Placed, call::StartFailure>
     place_call(const std::string& call_id, const call::SessionOptions&) {
         auto transport = rtc::WebRtcTransport::create_for_offer(
-            *loop, glib, *certificate, this->transport, ends_session(call_id), metrics());
+            *loop, *certificate, this->transport, ends_session(call_id), metrics());
         if (!transport) {
             return err(call::StartFailure{
                 call::CreateFailureKind::media_unavailable, transport.error(), {}});
@@ -236,7 +232,8 @@ struct Bridge::Impl {
             if (!calls_done) calls_done = now;
             const size_t outgoing = fetcher ? fetcher->in_flight() : 0;
             if (outgoing == 0 || now - *calls_done >= kOutgoingGrace) {
-                if (outgoing) logger().warn("exiting with requests unsent", {{"requests", outgoing}});
+                if (outgoing)
+                    logger().warn("exiting with requests unsent", {{"requests", outgoing}});
                 logger().info("drained; exiting");
                 loop->stop();
                 return;
@@ -268,7 +265,8 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     auto signals = b.loop->handle_signals([p = &b](int signo) { p->on_signal(signo); });
     if (!signals) return err("signals: " + signals.error());
 
-    const bool outgoing_http = !config.whatsapp_app_secret.empty() || !config.call_events_url.empty();
+    const bool outgoing_http =
+        !config.whatsapp_app_secret.empty() || !config.call_events_url.empty();
     if (config.ai_backend == AiBackend::openai || outgoing_http) {
         // DNS for the OpenAI WebSocket and the Graph API; the worker thread exists only when
         // it is needed.
@@ -285,8 +283,6 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
     b.certificate = std::make_unique<Certificate>(std::move(cert.value()));
 
     // libnice runs on this context, which the loop drives (no GLib thread).
-    b.glib = g_main_context_new();
-    b.loop->attach_glib(b.glib);
     b.transport.bind_addresses = config.ice_bind_addresses;
     if (b.transport.bind_addresses.empty())
         b.transport.bind_addresses = net::non_loopback_addresses();
@@ -320,7 +316,8 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
 
     if (b.resolver) {
         b.fetcher = std::make_unique<http::Fetcher>(
-            *b.loop, *b.resolver, "wabridge/" + version_line().substr(std::string("wabridge ").size()));
+            *b.loop, *b.resolver,
+            "wabridge/" + version_line().substr(std::string("wabridge ").size()));
         whatsapp::CallEventsSettings ev;
         ev.url = config.call_events_url;
         ev.secret = config.call_events_secret;
@@ -345,8 +342,8 @@ Result<std::unique_ptr<Bridge>, std::string> Bridge::create(const Config& config
         placement.apply_answer = [p = &b](const std::string& id, const std::string& sdp) {
             return p->apply_answer(id, sdp);
         };
-        b.whatsapp = std::make_unique<whatsapp::CallControl>(*b.loop, *b.registry, *b.fetcher,
-                                                             wa, *b.events, m, placement);
+        b.whatsapp = std::make_unique<whatsapp::CallControl>(*b.loop, *b.registry, *b.fetcher, wa,
+                                                             *b.events, m, placement);
         b.registry->set_end_observer(
             [p = &b](const call::CallSession& s) { p->whatsapp->on_session_ended(s); });
         if (config.whatsapp_access_token.empty())

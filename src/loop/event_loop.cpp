@@ -58,7 +58,10 @@ EventLoop::EventLoop(int epoll_fd, int timer_fd, int wake_fd)
 }
 
 EventLoop::~EventLoop() {
-    glib_.reset();
+    glib_active_.clear();
+    glib_to_prepare_.clear();
+    glib_detached_.clear();
+    glib_.clear();
     if (signal_fd_ >= 0) close(signal_fd_);
     close(wake_fd_);
     close(timer_fd_);
@@ -97,7 +100,7 @@ void EventLoop::unwatch(int fd) {
 TimerId EventLoop::at(TimePoint deadline, TimerQueue::Callback callback) {
     TimerId id = timers_.schedule(deadline, std::move(callback));
     // Inside an iteration the timerfd is re-armed once at its end.
-    if (!in_iteration_ && deadline < armed_) rearm_timer();
+    if (!in_iteration_ && !use_pwait2_ && deadline < armed_) rearm_timer();
     return id;
 }
 
@@ -145,7 +148,30 @@ Result<std::monostate, std::string> EventLoop::handle_signals(std::function<void
 }
 
 void EventLoop::attach_glib(GMainContext* context) {
-    glib_ = std::make_unique<GlibPoller>(context, epoll_fd_, kGlibToken);
+    if (glib_.count(context)) return;
+    auto poller = std::make_unique<GlibPoller>(context, epoll_fd_, kGlibToken, glib_fds_);
+    glib_to_prepare_.push_back(poller.get());
+    glib_[context] = std::move(poller);
+}
+
+void EventLoop::detach_glib(GMainContext* context) {
+    auto it = glib_.find(context);
+    if (it == glib_.end()) return;
+    GlibPoller* p = it->second.get();
+    p->unregister_all();
+    p->dead = true;
+    if (p->deadline_timer) timers_.cancel(p->deadline_timer);
+    p->deadline_timer = 0;
+    std::erase(glib_to_prepare_, p);
+    glib_detached_.push_back(std::move(it->second)); // may be inside its own dispatch
+    glib_.erase(it);
+    if (!in_iteration_) glib_detached_.clear();
+}
+
+void EventLoop::activate(GlibPoller* poller) {
+    if (poller->active || poller->dead) return;
+    poller->active = true;
+    glib_active_.push_back(poller);
 }
 
 void EventLoop::rearm_timer() {
@@ -174,15 +200,55 @@ void EventLoop::run_once(Clock::duration max_wait) {
     iterate(static_cast<int>(ms));
 }
 
+// One wait for everything: our timers (GLib's deadlines among them) and the caller's limit become
+// the timeout of epoll_pwait2 (nanoseconds, no timerfd re-arm per deadline). Kernels before 5.11
+// lack it: then the timerfd carries our timers and epoll_wait the rest, in milliseconds.
+int EventLoop::wait(epoll_event* events, int max_events, int timeout_ms) {
+    const TimePoint before = Clock::now();
+    TimePoint wake =
+        timeout_ms >= 0 ? before + std::chrono::milliseconds(timeout_ms) : TimePoint::max();
+    // Contexts that dispatched (or are new) are prepared; GLib's deadline becomes our timer.
+    for (GlibPoller* p : glib_to_prepare_) {
+        const auto deadline = p->prepare(before);
+        if (p->deadline_timer) timers_.cancel(p->deadline_timer);
+        p->deadline_timer = 0;
+        if (deadline)
+            p->deadline_timer = timers_.schedule(*deadline, [this, p](TimePoint) {
+                p->deadline_timer = 0;
+                activate(p);
+            });
+    }
+    glib_to_prepare_.clear();
+    if (!use_pwait2_) rearm_timer(); // GLib deadlines may have joined the heap
+    if (use_pwait2_) {
+        if (auto t = timers_.next_deadline()) wake = std::min(wake, *t);
+        timespec ts{};
+        timespec* tsp = nullptr;
+        if (wake != TimePoint::max()) {
+            const auto ns = std::max<int64_t>(
+                0, std::chrono::duration_cast<std::chrono::nanoseconds>(wake - before).count());
+            ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+            ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+            tsp = &ts;
+        }
+        const int n = epoll_pwait2(epoll_fd_, events, max_events, tsp, nullptr);
+        if (n >= 0 || errno != ENOSYS) return n;
+        use_pwait2_ = false; // fall back for good
+        rearm_timer();
+    }
+    int ms = -1;
+    if (wake != TimePoint::max()) {
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(wake - before).count();
+        ms = static_cast<int>(std::max<int64_t>(0, (us + 999) / 1000));
+    }
+    return epoll_wait(epoll_fd_, events, max_events, ms);
+}
+
 void EventLoop::iterate(int timeout_ms) {
     in_iteration_ = true;
-    if (glib_) {
-        int glib_timeout = glib_->prepare();
-        if (glib_timeout >= 0 && (timeout_ms < 0 || glib_timeout < timeout_ms))
-            timeout_ms = glib_timeout;
-    }
     epoll_event events[256];
-    int n = epoll_wait(epoll_fd_, events, 256, timeout_ms);
+    int n = wait(events, 256, timeout_ms);
     if (n < 0) n = 0; // EINTR: treat as a wake-up with nothing ready
     now_ = {Clock::now(), std::chrono::system_clock::now()};
 
@@ -201,7 +267,10 @@ void EventLoop::iterate(int timeout_ms) {
                 if (signal_handler_) signal_handler_(static_cast<int>(info.ssi_signo));
             }
         } else if ((token & kLowMask) == kGlibToken) {
-            if (glib_) glib_->ready(static_cast<int>(token >> 32), ev);
+            auto owner = glib_fds_.find(static_cast<int>(token >> 32));
+            if (owner == glib_fds_.end()) continue;
+            owner->second->ready(owner->first, ev);
+            activate(owner->second);
         } else {
             auto it = watches_.find(token);
             if (it == watches_.end()) continue;  // unwatched by an earlier callback
@@ -213,8 +282,18 @@ void EventLoop::iterate(int timeout_ms) {
     timers_.run_due(now_.mono, [this](Clock::duration lag) {
         if (lag_histogram_) lag_histogram_->observe(std::chrono::duration<double>(lag).count());
     });
-    if (glib_) glib_->dispatch();
-    rearm_timer();
+    // Index loop: a dispatch may activate or detach other contexts.
+    for (size_t i = 0; i < glib_active_.size(); ++i) {
+        GlibPoller* p = glib_active_[i];
+        p->active = false;
+        if (p->dead) continue;
+        ++glib_cycles_;
+        p->dispatch();
+        if (!p->dead) glib_to_prepare_.push_back(p);
+    }
+    glib_active_.clear();
+    glib_detached_.clear();
+    if (!use_pwait2_) rearm_timer();
     in_iteration_ = false;
 }
 

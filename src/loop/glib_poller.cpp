@@ -1,5 +1,8 @@
 #include "glib_poller.hpp"
 
+#include <algorithm>
+#include <cerrno>
+
 namespace wabridge::loop {
 
 namespace {
@@ -24,25 +27,42 @@ gushort to_glib(uint32_t e) {
 
 } // namespace
 
-GlibPoller::GlibPoller(GMainContext* context, int epoll_fd, uint64_t token)
+GlibPoller::GlibPoller(GMainContext* context, int epoll_fd, uint64_t token,
+                       std::unordered_map<int, GlibPoller*>& owners)
     : context_(g_main_context_ref(context))
     , epoll_fd_(epoll_fd)
-    , token_(token) {
+    , token_(token)
+    , owners_(owners) {
     g_main_context_acquire(context_);
     fds_.resize(16);
 }
 
 GlibPoller::~GlibPoller() {
-    for (const auto& [fd, events] : registered_)
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    unregister_all();
     g_main_context_release(context_);
     g_main_context_unref(context_);
 }
 
-int GlibPoller::prepare() {
+// Only while the fd is still ours: a number closed by GLib and reused by another context's
+// socket belongs to that context now.
+void GlibPoller::release_fd(int fd) {
+    auto it = owners_.find(fd);
+    if (it == owners_.end() || it->second != this) return;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    owners_.erase(it);
+}
+
+void GlibPoller::unregister_all() {
+    for (const auto& [fd, events] : registered_)
+        release_fd(fd);
+    registered_.clear();
+}
+
+std::optional<TimePoint> GlibPoller::prepare(TimePoint now) {
     g_main_context_prepare(context_, &max_priority_);
     gint timeout = -1;
     gint n = 0;
+    fds_.resize(fds_.capacity());
     while (true) {
         n = g_main_context_query(context_, max_priority_, &timeout, fds_.data(),
                                  static_cast<gint>(fds_.size()));
@@ -50,47 +70,76 @@ int GlibPoller::prepare() {
         fds_.resize(static_cast<size_t>(n));
     }
     fds_.resize(static_cast<size_t>(n));
+    sync_epoll();
+    if (timeout < 0) return std::nullopt;
+    return now + std::chrono::milliseconds(timeout);
+}
 
-    // Merge the wanted events per fd, then bring the epoll set in line with it.
-    std::unordered_map<int, uint32_t> wanted;
+// Brings the epoll set in line with the fds GLib wants (merged per fd); nothing to do in the
+// usual case of an unchanged set.
+void GlibPoller::sync_epoll() {
+    wanted_.clear();
     for (const GPollFD& p : fds_)
-        wanted[p.fd] |= to_epoll(p.events);
-    for (auto it = registered_.begin(); it != registered_.end();) {
-        if (!wanted.count(it->first)) {
-            epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->first, nullptr);
-            it = registered_.erase(it);
-        } else {
-            ++it;
-        }
+        wanted_.emplace_back(p.fd, to_epoll(p.events));
+    std::sort(wanted_.begin(), wanted_.end());
+    size_t out = 0;
+    for (size_t i = 0; i < wanted_.size(); ++i) {
+        if (out > 0 && wanted_[out - 1].first == wanted_[i].first)
+            wanted_[out - 1].second |= wanted_[i].second;
+        else
+            wanted_[out++] = wanted_[i];
     }
-    for (const auto& [fd, events] : wanted) {
+    wanted_.resize(out);
+    if (wanted_ == registered_) return;
+
+    std::vector<std::pair<int, uint32_t>> now_registered;
+    now_registered.reserve(wanted_.size());
+    auto old = registered_.begin();
+    for (const auto& [fd, events] : wanted_) {
+        for (; old != registered_.end() && old->first < fd; ++old)
+            release_fd(old->first);
         epoll_event ev{};
         ev.events = events;
         // The fd rides in the upper half so ready() can tell GLib's fds apart.
         ev.data.u64 = (static_cast<uint64_t>(static_cast<uint32_t>(fd)) << 32) | token_;
-        auto it = registered_.find(fd);
-        if (it == registered_.end()) {
-            if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0) registered_[fd] = events;
-        } else if (it->second != events) {
-            if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0) it->second = events;
+        bool ok;
+        if (old != registered_.end() && old->first == fd) {
+            ok = old->second == events || epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+            ++old;
+        } else {
+            ok = epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) == 0 ||
+                 (errno == EEXIST && epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) == 0);
+        }
+        if (ok) {
+            now_registered.emplace_back(fd, events);
+            owners_[fd] = this;
         }
     }
-    ready_.clear();
-    return timeout;
+    for (; old != registered_.end(); ++old)
+        release_fd(old->first);
+    registered_ = std::move(now_registered);
 }
 
 void GlibPoller::ready(int fd, uint32_t epoll_events) {
-    ready_[fd] |= epoll_events;
+    for (auto& r : ready_) {
+        if (r.first == fd) {
+            r.second |= epoll_events;
+            return;
+        }
+    }
+    ready_.emplace_back(fd, epoll_events);
 }
 
 void GlibPoller::dispatch() {
     for (GPollFD& p : fds_) {
-        auto it = ready_.find(p.fd);
-        p.revents = it == ready_.end()
-                        ? 0
-                        : static_cast<gushort>(to_glib(it->second) &
-                                               (p.events | G_IO_ERR | G_IO_HUP | G_IO_NVAL));
+        p.revents = 0;
+        for (const auto& [fd, events] : ready_) {
+            if (fd == p.fd)
+                p.revents = static_cast<gushort>(to_glib(events) &
+                                                 (p.events | G_IO_ERR | G_IO_HUP | G_IO_NVAL));
+        }
     }
+    ready_.clear();
     if (g_main_context_check(context_, max_priority_, fds_.data(),
                              static_cast<gint>(fds_.size()))) {
         g_main_context_dispatch(context_);

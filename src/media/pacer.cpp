@@ -31,6 +31,7 @@ int Pacer::on_tick(TimePoint now) {
     skipped_ += due - send;
 
     const auto lateness = std::chrono::duration_cast<microseconds>(late);
+    last_lateness_ = lateness;
     max_lateness_ = std::max(max_lateness_, lateness);
     ++histogram_[bucket_of(lateness)];
     return static_cast<int>(send);

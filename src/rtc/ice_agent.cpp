@@ -34,37 +34,35 @@ std::string_view to_string(IceState s) {
 }
 
 Result<std::unique_ptr<IceAgent>, std::string>
-IceAgent::create(GMainContext* context, const IceSettings& s, Listener& listener) {
+IceAgent::create(loop::EventLoop& loop, const IceSettings& s, Listener& listener) {
     if (s.bind_addresses.empty()) return err(std::string("no address to bind ICE candidates to"));
+    std::unique_ptr<IceAgent> self(new IceAgent(loop, listener));
     // RFC 8445 full agent, regular nomination (§8.1.1); consent freshness (RFC 7675) keeps
     // checking the pair for the whole call.
     NiceAgent* agent = nice_agent_new_full(
-        context, NICE_COMPATIBILITY_RFC5245,
+        self->context_, NICE_COMPATIBILITY_RFC5245,
         static_cast<NiceAgentOption>(NICE_AGENT_OPTION_REGULAR_NOMINATION |
                                      NICE_AGENT_OPTION_CONSENT_FRESHNESS |
                                      (s.lite ? NICE_AGENT_OPTION_LITE_MODE : 0)));
     if (!agent) return err(std::string("nice_agent_new_full failed"));
+    self->agent_ = agent;
     g_object_set(agent, "controlling-mode", s.controlling ? TRUE : FALSE, "ice-tcp", FALSE,
                  "ice-udp", TRUE, "upnp", FALSE, "keepalive-conncheck", TRUE, nullptr);
     for (const auto& address : s.bind_addresses) {
         NiceAddress a;
         nice_address_init(&a);
         if (!nice_address_set_from_string(&a, address.c_str())) {
-            g_object_unref(agent);
             return err("ICE bind address " + address + " is not an IP address");
         }
         nice_agent_add_local_address(agent, &a);
     }
     unsigned stream = nice_agent_add_stream(agent, 1);
-    if (stream == 0) {
-        g_object_unref(agent);
-        return err(std::string("nice_agent_add_stream failed"));
-    }
+    if (stream == 0) return err(std::string("nice_agent_add_stream failed"));
+    self->stream_ = stream;
     nice_agent_set_stream_name(agent, stream, "audio");
     nice_agent_set_port_range(agent, stream, kComponent, s.port_min, s.port_max);
     nice_agent_set_local_credentials(agent, stream, s.local_ufrag.c_str(), s.local_pwd.c_str());
 
-    std::unique_ptr<IceAgent> self(new IceAgent(agent, stream, context, listener));
     self->loopback_only_ = true;
     for (const auto& address : s.bind_addresses)
         self->loopback_only_ &= is_loopback(address);
@@ -72,7 +70,8 @@ IceAgent::create(GMainContext* context, const IceSettings& s, Listener& listener
                      self.get());
     g_signal_connect(agent, "new-selected-pair-full", G_CALLBACK(&IceAgent::on_selected_pair),
                      self.get());
-    nice_agent_attach_recv(agent, stream, kComponent, context, &IceAgent::on_receive, self.get());
+    nice_agent_attach_recv(agent, stream, kComponent, self->context_, &IceAgent::on_receive,
+                           self.get());
 
     if (!nice_agent_gather_candidates(agent, stream)) {
         return err("cannot bind a UDP port in " + std::to_string(s.port_min) + "-" +
@@ -106,7 +105,7 @@ IceAgent::create(GMainContext* context, const IceSettings& s, Listener& listener
     if (!s.remote_ufrag.empty()) {
         self->set_remote(s.remote_ufrag, s.remote_pwd, s.remote_candidates);
     }
-    return self;
+    return self; // the loop prepares a newly attached context before its next wait
 }
 
 size_t IceAgent::set_remote(const std::string& ufrag, const std::string& pwd,
@@ -126,20 +125,27 @@ size_t IceAgent::set_remote(const std::string& ufrag, const std::string& pwd,
         remotes ? nice_agent_set_remote_candidates(agent_, stream_, kComponent, remotes) : 0;
     g_slist_free_full(remotes, reinterpret_cast<GDestroyNotify>(&nice_candidate_free));
     remote_used_ = added > 0 ? static_cast<size_t>(added) : 0;
+    g_main_context_wakeup(context_); // connectivity checks start: their timer is a new source
     return remote_used_;
 }
 
-IceAgent::IceAgent(NiceAgent* agent, unsigned stream, GMainContext* context, Listener& listener)
-    : agent_(agent)
-    , stream_(stream)
-    , context_(context)
-    , listener_(listener) {}
+IceAgent::IceAgent(loop::EventLoop& loop, Listener& listener)
+    : loop_(loop)
+    , context_(g_main_context_new())
+    , listener_(listener) {
+    loop_.attach_glib(context_);
+}
 
 IceAgent::~IceAgent() {
-    nice_agent_attach_recv(agent_, stream_, kComponent, context_, nullptr, nullptr);
-    g_signal_handlers_disconnect_by_data(agent_, this);
-    nice_agent_remove_stream(agent_, stream_);
-    g_object_unref(agent_);
+    loop_.detach_glib(context_); // our sockets leave the epoll set while still open
+    if (agent_) {
+        if (stream_)
+            nice_agent_attach_recv(agent_, stream_, kComponent, context_, nullptr, nullptr);
+        g_signal_handlers_disconnect_by_data(agent_, this);
+        if (stream_) nice_agent_remove_stream(agent_, stream_);
+        g_object_unref(agent_);
+    }
+    g_main_context_unref(context_);
 }
 
 bool IceAgent::send(std::span<const uint8_t> datagram) {

@@ -25,34 +25,31 @@ constexpr auto kMediaCheck = 1s;
 } // namespace
 
 Result<std::unique_ptr<WebRtcTransport>, std::string>
-WebRtcTransport::create(loop::EventLoop& loop, GMainContext* context,
-                        const Certificate& certificate, const TransportSettings& settings,
-                        const sdp::RemoteAudio& remote, EndCallback on_end,
-                        MetricsRegistry& metrics) {
+WebRtcTransport::create(loop::EventLoop& loop, const Certificate& certificate,
+                        const TransportSettings& settings, const sdp::RemoteAudio& remote,
+                        EndCallback on_end, MetricsRegistry& metrics) {
     // RFC 8445 §6.1.1: as the answerer facing a lite agent, controlling; facing a full one,
     // controlled.
-    auto t = create_agent(loop, context, certificate, settings, remote.ice_lite, std::move(on_end),
-                          metrics);
+    auto t = create_agent(loop, certificate, settings, remote.ice_lite, std::move(on_end), metrics);
     if (!t) return t;
     t.value()->set_remote(remote);
     return t;
 }
 
 Result<std::unique_ptr<WebRtcTransport>, std::string>
-WebRtcTransport::create_for_offer(loop::EventLoop& loop, GMainContext* context,
-                                  const Certificate& certificate,
+WebRtcTransport::create_for_offer(loop::EventLoop& loop, const Certificate& certificate,
                                   const TransportSettings& settings, EndCallback on_end,
                                   MetricsRegistry& metrics) {
     // The offerer controls (RFC 8445 §6.1.1); WhatsApp's answer is lite anyway.
-    auto t = create_agent(loop, context, certificate, settings, true, std::move(on_end), metrics);
+    auto t = create_agent(loop, certificate, settings, true, std::move(on_end), metrics);
     if (t) t.value()->stats_.state = "waiting_answer";
     return t;
 }
 
 Result<std::unique_ptr<WebRtcTransport>, std::string>
-WebRtcTransport::create_agent(loop::EventLoop& loop, GMainContext* context,
-                              const Certificate& certificate, const TransportSettings& settings,
-                              bool controlling, EndCallback on_end, MetricsRegistry& metrics) {
+WebRtcTransport::create_agent(loop::EventLoop& loop, const Certificate& certificate,
+                              const TransportSettings& settings, bool controlling,
+                              EndCallback on_end, MetricsRegistry& metrics) {
     std::unique_ptr<WebRtcTransport> t(
         new WebRtcTransport(loop, certificate, settings, std::move(on_end), metrics));
     IceSettings ice;
@@ -62,7 +59,7 @@ WebRtcTransport::create_agent(loop::EventLoop& loop, GMainContext* context,
     ice.port_max = settings.port_max;
     ice.local_ufrag = t->local_.ice_ufrag;
     ice.local_pwd = t->local_.ice_pwd;
-    auto agent = IceAgent::create(context, ice, *t);
+    auto agent = IceAgent::create(loop, ice, *t);
     if (!agent) return err(agent.error());
     t->ice_ = std::move(agent.value());
     // PUBLIC_IP in place of same-family host addresses (1:1 NAT).
@@ -114,6 +111,9 @@ WebRtcTransport::WebRtcTransport(loop::EventLoop& loop, const Certificate& certi
                                           "Milliseconds of caller audio concealed (PLC)"))
     , pacer_skipped_(metrics.counter("wabridge_pacer_skipped_slots_total",
                                      "20 ms send slots skipped because the loop was late"))
+    , pacer_lateness_(metrics.histogram("wabridge_pacer_lateness_seconds",
+                                        "How late each 20 ms send slot ran after its deadline",
+                                        {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05}))
     , dtmf_digits_(
           metrics.counter("wabridge_dtmf_digits_total", "DTMF key presses received (RFC 4733)")) {
     local_ = new_local_transport(certificate, {});
@@ -190,6 +190,8 @@ void WebRtcTransport::arm_pacer() {
 void WebRtcTransport::on_pacer(loop::TimePoint now) {
     if (closed_ || !audio_) return;
     const int due = pacer_->on_tick(now);
+    if (due > 0)
+        pacer_lateness_.observe(std::chrono::duration<double>(pacer_->last_lateness()).count());
     if (pacer_->skipped_now() > 0) audio_->skip_slots(static_cast<uint32_t>(pacer_->skipped_now()));
     std::array<uint8_t, kMaxDatagram> buf;
     const size_t room = buf.size() - srtp_rtp_overhead(srtp_out_->profile());

@@ -950,6 +950,41 @@ TEST(RealtimeSession, MalformedServerMessagesAreCountedAndIgnored) {
     EXPECT_FALSE(h.session.end_call());
 }
 
+// Large deltas skip the JSON lexer for their audio (cut out, decoded in place); whatever the
+// shape of the message, the audio that plays is the same as through the full parser.
+TEST(RealtimeSession, LargeDeltasGiveTheSameAudioWhicheverPathTheyTake) {
+    Harness h;
+    h.make_ready();
+    h.drain();
+    std::vector<int16_t> pcm(2400); // 100 ms
+    for (size_t i = 0; i < pcm.size(); ++i)
+        pcm[i] = static_cast<int16_t>((i * 7919) % 30000 - 15000);
+    const std::string b64 = base64_encode(le_bytes(pcm));
+    ASSERT_NE(b64.find('/'), std::string::npos); // the escaped variant below changes something
+    std::string escaped;
+    for (char c : b64)
+        escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+    const std::string head = R"({"type":"response.output_audio.delta","response_id":"r",)";
+    h.raw(head + R"("item_id":"i1","content_index":0,"delta":")" + b64 + "\"}");    // cut
+    h.raw(head + R"("item_id":"i2","delta":")" + escaped + "\"}");                  // parser
+    h.raw(head + R"("item_id":"i3","x":{"delta":"AAAA"},"delta":")" + b64 + "\"}"); // nested key
+    h.raw(R"({"delta":")" + b64 + R"(","item_id":"i4","type":"response.output_audio.delta"})");
+    h.raw(head + R"("item_id":"i5","delta":")" + b64.substr(0, 1000) + "*" + b64.substr(1001) +
+          "\"}"); // not base64
+    const auto st = h.session.stats();
+    EXPECT_EQ(st.deltas_received, 5u);
+    EXPECT_EQ(st.bad_messages, 1u);
+    ASSERT_EQ(h.playout.queued_samples(), 4 * pcm.size());
+    for (int copy = 0; copy < 4; ++copy) {
+        std::vector<int16_t> got;
+        for (int f = 0; f < 5; ++f) {
+            auto frame = h.pop_frame();
+            got.insert(got.end(), frame.begin(), frame.end());
+        }
+        EXPECT_EQ(got, pcm) << "copy " << copy;
+    }
+}
+
 TEST(RealtimeSession, InvalidSettingsEndAtOnce) {
     auto settings = test_settings();
     settings.format = media::AiAudioFormat::pcm16k;

@@ -1,6 +1,7 @@
 #include "wabridge/app/metrics.hpp"
 #include "wabridge/loop/event_loop.hpp"
 
+#include <functional>
 #include <glib-unix.h>
 #include <glib.h>
 #include <gtest/gtest.h>
@@ -163,6 +164,50 @@ TEST(EventLoop, DrivesAGlibContextWithoutAThread) {
     g_main_context_unref(ctx);
     close(p[0]);
     close(p[1]);
+}
+
+// GLib's prepare/check walk every source of every call, so the loop skips them in iterations
+// where GLib has nothing to do: here 100 timer iterations of ours, one GLib timeout.
+TEST(EventLoop, RunsGlibOnlyWhenItHasWork) {
+    auto loop = make_loop();
+    GMainContext* ctx = g_main_context_new();
+    loop->attach_glib(ctx);
+    int glib_fired = 0;
+    GSource* timeout = g_timeout_source_new(100);
+    g_source_set_callback(
+        timeout, [](gpointer n) -> gboolean { return ++*static_cast<int*>(n), G_SOURCE_REMOVE; },
+        &glib_fired, nullptr);
+    g_source_attach(timeout, ctx);
+    g_source_unref(timeout);
+
+    int ours = 0;
+    std::function<void(TimePoint)> tick = [&](TimePoint) {
+        if (++ours < 100) loop->after(1ms, tick);
+    };
+    loop->after(1ms, tick);
+    const TimePoint start = Clock::now();
+    run_until(*loop, [&] { return ours == 100 && glib_fired == 1; });
+    EXPECT_EQ(glib_fired, 1);
+    EXPECT_EQ(ours, 100);
+    EXPECT_GE(Clock::now() - start, 100ms); // GLib's timeout was not run early
+    EXPECT_LE(loop->glib_cycles(), 5u) << "GLib was cycled in iterations with nothing for it";
+
+    // A source added from outside a dispatch (as IceAgent does) runs once GLib is woken.
+    int idle_ran = 0;
+    GSource* idle = g_idle_source_new();
+    g_source_set_callback(
+        idle, [](gpointer n) -> gboolean { return ++*static_cast<int*>(n), G_SOURCE_REMOVE; },
+        &idle_ran, nullptr);
+    g_source_attach(idle, ctx);
+    g_source_unref(idle);
+    g_main_context_wakeup(ctx);
+    const TimePoint woken = Clock::now();
+    run_until(*loop, [&] { return idle_ran == 1; });
+    EXPECT_EQ(idle_ran, 1);
+    EXPECT_LT(Clock::now() - woken, 20ms);
+
+    loop.reset();
+    g_main_context_unref(ctx);
 }
 
 } // namespace

@@ -29,12 +29,6 @@ struct Side : IceAgent::Listener {
 
 struct Fixture {
     std::unique_ptr<loop::EventLoop> loop = std::move(loop::EventLoop::create().value());
-    GMainContext* ctx = g_main_context_new();
-    Fixture() { loop->attach_glib(ctx); }
-    ~Fixture() {
-        loop.reset();
-        g_main_context_unref(ctx);
-    }
     template <typename P> bool run_until(P done, std::chrono::milliseconds limit = 3000ms) {
         auto end = loop::Clock::now() + limit;
         while (!done() && loop::Clock::now() < end)
@@ -60,7 +54,7 @@ TEST(IceAgent, FullControllingAgentConnectsToALitePeerAndNominates) {
     Fixture f;
     Side us, relay;
     auto relay_settings = settings(false, true, 21000, "RelayUfragRelay1");
-    auto r = IceAgent::create(f.ctx, relay_settings, relay);
+    auto r = IceAgent::create(*f.loop, relay_settings, relay);
     ASSERT_TRUE(r.ok()) << r.error();
     auto& relay_agent = *r.value();
     ASSERT_EQ(relay_agent.local_candidates().size(), 1u);
@@ -72,7 +66,7 @@ TEST(IceAgent, FullControllingAgentConnectsToALitePeerAndNominates) {
     our_settings.remote_ufrag = relay_settings.local_ufrag;
     our_settings.remote_pwd = relay_settings.local_pwd;
     our_settings.remote_candidates = relay_agent.local_candidates();
-    auto o = IceAgent::create(f.ctx, our_settings, us);
+    auto o = IceAgent::create(*f.loop, our_settings, us);
     ASSERT_TRUE(o.ok()) << o.error();
     auto& our_agent = *o.value();
     EXPECT_EQ(our_agent.remote_candidates_used(), 1u);
@@ -108,7 +102,7 @@ TEST(IceAgent, FailsWhenThePeerNeverAnswers) {
     dead.address = "127.0.0.1";
     dead.port = 9; // discard: nothing answers on loopback
     s.remote_candidates = {dead};
-    auto o = IceAgent::create(f.ctx, s, us);
+    auto o = IceAgent::create(*f.loop, s, us);
     ASSERT_TRUE(o.ok()) << o.error();
     EXPECT_FALSE(o.value()->send({reinterpret_cast<const uint8_t*>("x"), 1}));
     ASSERT_TRUE(f.run_until([&] { return !us.states.empty(); }, 40000ms));
@@ -129,7 +123,7 @@ TEST(IceAgent, LoopbackAgentsNeverPairWithOutsideAddresses) {
     sdp::Candidate local = meta;
     local.address = "127.0.0.1";
     s.remote_candidates = {meta, local};
-    auto o = IceAgent::create(f.ctx, s, us);
+    auto o = IceAgent::create(*f.loop, s, us);
     ASSERT_TRUE(o.ok()) << o.error();
     EXPECT_EQ(o.value()->remote_candidates_used(), 1u);
 }
@@ -139,9 +133,9 @@ TEST(IceAgent, RefusesEmptyBindListAndBadAddresses) {
     Side us;
     auto s = settings(true, false, 21300, "UfragUfragUfrag1");
     s.bind_addresses.clear();
-    EXPECT_FALSE(IceAgent::create(f.ctx, s, us).ok());
+    EXPECT_FALSE(IceAgent::create(*f.loop, s, us).ok());
     s.bind_addresses = {"not-an-ip"};
-    auto bad = IceAgent::create(f.ctx, s, us);
+    auto bad = IceAgent::create(*f.loop, s, us);
     ASSERT_FALSE(bad.ok());
     EXPECT_NE(bad.error().find("not-an-ip"), std::string::npos);
 }

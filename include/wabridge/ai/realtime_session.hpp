@@ -186,7 +186,7 @@ private:
     void handle_event(std::string_view type, const nlohmann::json& event, TimePoint now);
     void on_session_created();
     void on_session_updated();
-    void on_audio_delta(const nlohmann::json& event);
+    void on_audio_delta(const nlohmann::json& event, std::string_view delta);
     void on_speech_started(TimePoint now);
     void on_error(const nlohmann::json& event);
     void on_response_done(const nlohmann::json& event);

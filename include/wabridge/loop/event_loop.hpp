@@ -1,7 +1,8 @@
-// The one event loop: epoll over every file descriptor of the process, one timerfd for the
-// timer heap, an eventfd for wake-ups from helper threads, a signalfd for SIGINT/SIGTERM, and
-// libnice's GLib main context folded in (prepare/query → epoll → check/dispatch), so GLib never
-// gets a thread of its own. Monotonic time is read once per iteration and handed down.
+// The one event loop: epoll over every file descriptor of the process, the timer heap's
+// deadline as epoll_pwait2's timeout (a timerfd where the kernel lacks it), an eventfd for
+// wake-ups from helper threads, a signalfd for SIGINT/SIGTERM, and libnice's GLib main context
+// folded in (prepare/query → epoll → check/dispatch, only when GLib has something to do), so
+// GLib never gets a thread of its own. Monotonic time is read once per iteration and handed down.
 #pragma once
 
 #include "wabridge/loop/timer_queue.hpp"
@@ -62,9 +63,15 @@ public:
     // and ignores SIGPIPE. Call before starting any thread.
     Result<std::monostate, std::string> handle_signals(std::function<void(int signo)> handler);
 
-    // Folds a GLib main context (libnice's) into this loop. The context is acquired by this
-    // thread for the loop's lifetime.
+    // Folds a GLib main context into this loop; it stays acquired by this thread until
+    // detach_glib() (or the loop's end). Any number of contexts: each NiceAgent has its own, so
+    // a GLib cycle walks one call's sources, not all of them. detach_glib() takes the context's
+    // fds out of epoll at once (call it while they are still open) and may run inside one of
+    // its own callbacks.
     void attach_glib(GMainContext* context);
+    void detach_glib(GMainContext* context);
+    // GLib check/dispatch cycles run so far, over all contexts (tests).
+    uint64_t glib_cycles() const { return glib_cycles_; }
 
     // Every timer's lag (dispatch time minus deadline) goes into this histogram, in seconds.
     void set_lag_histogram(Histogram* histogram) { lag_histogram_ = histogram; }
@@ -80,6 +87,7 @@ public:
 private:
     EventLoop(int epoll_fd, int timer_fd, int wake_fd);
     void iterate(int timeout_ms);
+    int wait(epoll_event* events, int max_events, int timeout_ms);
     void rearm_timer();
     void drain_posted();
 
@@ -107,8 +115,17 @@ private:
     Now now_;
     bool stopped_ = false;
     bool in_iteration_ = false;
+    bool use_pwait2_ = true; // epoll_pwait2 (Linux 5.11) times the wait; else the timerfd
     Histogram* lag_histogram_ = nullptr;
-    std::unique_ptr<GlibPoller> glib_;
+    // GLib contexts: pollers by context, the owner of each GLib fd in the epoll set, those to
+    // prepare before the next wait, those to dispatch in this iteration, and detached ones kept
+    // until the iteration ends.
+    void activate(GlibPoller* poller);
+    std::unordered_map<GMainContext*, std::unique_ptr<GlibPoller>> glib_;
+    std::unordered_map<int, GlibPoller*> glib_fds_;
+    std::vector<GlibPoller*> glib_to_prepare_, glib_active_;
+    std::vector<std::unique_ptr<GlibPoller>> glib_detached_;
+    uint64_t glib_cycles_ = 0;
     std::mutex posted_mutex_;
     std::vector<std::function<void()>> posted_;
 };

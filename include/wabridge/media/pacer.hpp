@@ -39,6 +39,8 @@ public:
 
     // Lateness of each due tick: now minus the oldest deadline it served.
     std::chrono::microseconds max_lateness() const { return max_lateness_; }
+    // How late the last on_tick() that sent ran after its deadline.
+    std::chrono::microseconds last_lateness() const { return last_lateness_; }
     // The 99th percentile from a histogram (100 us buckets up to 10 ms, 1 ms buckets up to
     // 100 ms): the upper edge of the bucket holding it, capped at max_lateness(). Zero before
     // the first due tick.
@@ -59,6 +61,7 @@ private:
 
     uint64_t ticks_ = 0, sent_ = 0, skipped_ = 0, early_ = 0;
     std::chrono::microseconds max_lateness_{0};
+    std::chrono::microseconds last_lateness_{0};
     std::array<uint64_t, kBuckets> histogram_{};
 };
 

@@ -1,9 +1,11 @@
-// The libnice adapter: one NiceAgent per call, on the event loop's GMainContext (no GLib
-// thread). Full ICE (RFC 8445) with regular nomination, controlling when the peer is lite,
-// consent freshness on (RFC 7675), UDP host candidates only, ports from a range.
-// libnice answers and sends STUN itself; everything else that arrives (DTLS, SRTP) is handed up.
+// The libnice adapter: one NiceAgent per call, on a GMainContext of its own that the event loop
+// drives (no GLib thread; a GLib cycle then touches this call's sources only). Full ICE (RFC 8445)
+// with regular nomination, controlling when the peer is lite, consent freshness on (RFC 7675), UDP
+// host candidates only, ports from a range. libnice answers and sends STUN itself; everything else
+// that arrives (DTLS, SRTP) is handed up.
 #pragma once
 
+#include "wabridge/loop/event_loop.hpp"
 #include "wabridge/sdp/candidate.hpp"
 #include "wabridge/util/result.hpp"
 
@@ -47,7 +49,7 @@ public:
     // Creates the agent, binds host candidates in the port range, and starts connectivity
     // checks against the remote candidates. Fails when no port in the range can be bound.
     static Result<std::unique_ptr<IceAgent>, std::string>
-    create(GMainContext* context, const IceSettings& settings, Listener& listener);
+    create(loop::EventLoop& loop, const IceSettings& settings, Listener& listener);
     ~IceAgent();
     IceAgent(const IceAgent&) = delete;
     IceAgent& operator=(const IceAgent&) = delete;
@@ -66,7 +68,7 @@ public:
     size_t remote_candidates_used() const { return remote_used_; }
 
 private:
-    IceAgent(NiceAgent* agent, unsigned stream, GMainContext* context, Listener& listener);
+    IceAgent(loop::EventLoop& loop, Listener& listener);
 
     static void on_state_changed(NiceAgent*, unsigned stream, unsigned component, unsigned state,
                                  void* self);
@@ -75,9 +77,10 @@ private:
     static void on_selected_pair(NiceAgent*, unsigned stream, unsigned component, void* local,
                                  void* remote, void* self);
 
-    NiceAgent* agent_;
-    unsigned stream_;
-    GMainContext* context_;
+    loop::EventLoop& loop_;
+    GMainContext* context_; // ours, attached to loop_ for our lifetime
+    NiceAgent* agent_ = nullptr;
+    unsigned stream_ = 0;
     Listener& listener_;
     std::vector<sdp::Candidate> local_candidates_;
     size_t remote_used_ = 0;

@@ -49,13 +49,12 @@ public:
     // Gathers our candidates and starts ICE towards the offer's candidates. `remote` is the
     // peer's audio section (credentials, candidates, fingerprints, whether it is lite).
     static Result<std::unique_ptr<WebRtcTransport>, std::string>
-    create(loop::EventLoop& loop, GMainContext* context, const Certificate& certificate,
-           const TransportSettings& settings, const sdp::RemoteAudio& remote, EndCallback on_end,
-           MetricsRegistry& metrics);
+    create(loop::EventLoop& loop, const Certificate& certificate, const TransportSettings& settings,
+           const sdp::RemoteAudio& remote, EndCallback on_end, MetricsRegistry& metrics);
     // For a call we place (business-initiated): gathers our candidates for the offer; ICE waits
     // for apply_answer().
     static Result<std::unique_ptr<WebRtcTransport>, std::string>
-    create_for_offer(loop::EventLoop& loop, GMainContext* context, const Certificate& certificate,
+    create_for_offer(loop::EventLoop& loop, const Certificate& certificate,
                      const TransportSettings& settings, EndCallback on_end,
                      MetricsRegistry& metrics);
     // The peer's answer to our offer (sdp::read_answer): starts ICE towards it, then as start().
@@ -85,7 +84,7 @@ private:
                     MetricsRegistry& metrics);
 
     static Result<std::unique_ptr<WebRtcTransport>, std::string>
-    create_agent(loop::EventLoop& loop, GMainContext* context, const Certificate& certificate,
+    create_agent(loop::EventLoop& loop, const Certificate& certificate,
                  const TransportSettings& settings, bool controlling, EndCallback on_end,
                  MetricsRegistry& metrics);
     void set_remote(const sdp::RemoteAudio& remote);
@@ -161,6 +160,7 @@ private:
     Counter& audio_fec_;
     Counter& audio_concealed_ms_;
     Counter& pacer_skipped_;
+    Histogram& pacer_lateness_; // every tick, process-wide (issue 8's slot criterion)
     Counter& dtmf_digits_;
 };
 
