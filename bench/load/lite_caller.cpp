@@ -80,6 +80,7 @@ LiteCall::create(loop::EventLoop& loop, const Certificate& certificate, const Ca
     call->offer_ = whatsapp_offer(call->ufrag_, call->pwd_, certificate.sha256_fingerprint(),
                                   call->ice_->local_candidates().front(), ssrc);
     call->packetizer_.emplace(ssrc, 111, static_cast<uint16_t>(rd()), static_cast<uint32_t>(rd()));
+    call->next_frame_ = rd() % script.frames.size(); // callers talk at independent times
     return call;
 }
 

@@ -14,6 +14,7 @@
 // the codec floor is timed on the same frames in this process, and everything is printed.
 #include "lite_caller.hpp"
 #include "realtime_load_fake.hpp"
+#include "wabridge/app/metrics.hpp"
 #include "wabridge/media/opus_codec.hpp"
 
 #include <algorithm>
@@ -164,6 +165,26 @@ uint64_t rss_bytes(int pid) {
     while (std::getline(f, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
     return 0;
+}
+
+// Time the hypervisor ran something else on our vCPUs (8th value of each cpu line of
+// /proc/stat, in clock ticks): a VM's stalls that no process here caused.
+std::map<std::string, double> steal_seconds() {
+    std::map<std::string, double> out;
+    std::ifstream f("/proc/stat");
+    std::string line;
+    const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+    while (std::getline(f, line)) {
+        if (line.rfind("cpu", 0) != 0) break;
+        std::istringstream in(line);
+        std::string name;
+        double v[8] = {};
+        in >> name;
+        for (double& x : v)
+            in >> x;
+        out[name] = v[7] / hz;
+    }
+    return out;
 }
 
 using MetricMap = std::map<std::string, double>;
@@ -380,6 +401,10 @@ int main(int argc, char** argv) {
     };
     const MetricMap m0 = scrape(o.bridge_port);
     const auto calls0 = snapshot_calls();
+    // The harness's own timer lag: a stall here and in the bridge at once is the machine's.
+    Histogram harness_lag({0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1});
+    loop.set_lag_histogram(&harness_lag);
+    const auto steal0 = steal_seconds();
     const uint64_t cpu0 = process_cpu_ns(o.bridge_pid);
     const uint64_t self0 = process_cpu_ns(getpid());
     const bench::FakeStats fake0 = (*fake)->stats();
@@ -389,12 +414,37 @@ int main(int argc, char** argv) {
     run_for(std::chrono::seconds(o.seconds));
     const double window_s = std::chrono::duration<double>(Clock::now() - w0).count();
     const uint64_t cpu1 = process_cpu_ns(o.bridge_pid);
+    const auto steal1 = steal_seconds();
+    loop.set_lag_histogram(nullptr);
+    json harness_lag_json{{"count", harness_lag.count()}};
+    for (size_t i = 0; i < harness_lag.bounds().size(); ++i)
+        harness_lag_json["le_" + std::to_string(harness_lag.bounds()[i] * 1000) + "ms"] =
+            harness_lag.cumulative_count(i);
+    json steal = json::object();
+    for (const auto& [name, seconds] : steal1)
+        steal[name] = seconds - (steal0.count(name) ? steal0.at(name) : 0);
     const uint64_t self1 = process_cpu_ns(getpid());
     const uint64_t rss_loaded = rss_bytes(o.bridge_pid);
     const MetricMap m1 = scrape(o.bridge_port);
     const auto calls1 = snapshot_calls();
     const bench::FakeStats fake1 = (*fake)->stats();
 
+    // Whole-call pacing as each session saw it (call start included, unlike the window).
+    std::vector<double> call_max_late_ms;
+    double call_skipped = 0;
+    size_t calls_with_skips = 0;
+    for (const auto& id : ids) {
+        json reply =
+            json::parse(http(o.bridge_port, "GET", "/sessions/" + id).body, nullptr, false);
+        if (!reply.is_object() || !reply.contains("session")) continue;
+        const json& view = reply["session"];
+        if (!view.contains("media") || !view["media"].contains("audio")) continue;
+        const json& audio = view["media"]["audio"];
+        call_max_late_ms.push_back(audio.value("pacerMaxLateMs", 0.0));
+        const double skipped = audio.value("pacerSkippedSlots", 0.0);
+        call_skipped += skipped;
+        if (skipped > 0) ++calls_with_skips;
+    }
     for (auto& c : calls)
         c->stop();
     for (const auto& id : ids)
@@ -435,6 +485,8 @@ int main(int argc, char** argv) {
         {"connected", connected},
         {"failed", failed},
         {"window_s", window_s},
+        {"vm_steal_s", steal},
+        {"harness_loop_lag", harness_lag_json},
         {"bridge_cpu_per_call_pct", bridge_core * 100},
         {"bridge_cpu_total_pct", static_cast<double>(cpu1 - cpu0) / 1e9 / window_s * 100},
         {"harness_cpu_total_pct", static_cast<double>(self1 - self0) / 1e9 / window_s * 100},
@@ -460,6 +512,10 @@ int main(int argc, char** argv) {
         {"loop_lag", histogram_window(m0, m1, "wabridge_loop_lag_seconds")},
         {"pacer_lateness", histogram_window(m0, m1, "wabridge_pacer_lateness_seconds")},
         {"pacer_skipped_slots", delta(m0, m1, "wabridge_pacer_skipped_slots_total")},
+        {"whole_calls",
+         {{"pacer_max_late", percentiles(call_max_late_ms)},
+          {"pacer_skipped_slots", call_skipped},
+          {"calls_with_skips", calls_with_skips}}},
         {"uplink_arrival_to_append",
          histogram_window(m0, m1, "wabridge_openai_uplink_latency_seconds")},
         {"uplink_added", histogram_window(m0, m1, "wabridge_openai_uplink_added_seconds")},

@@ -241,8 +241,12 @@ void RealtimeLoadFake::on_text(Conn& c, std::string_view text) {
                          "\",\"session\":{\"type\":\"realtime\",\"object\":\"realtime.session\","
                          "\"id\":\"sess_load\",\"model\":\"gpt-realtime\"}}");
         if (c.phase == Conn::Phase::configuring) {
+            // Each conversation enters its cycle at a random point, so that N calls placed
+            // within a few seconds do not all reply at the same time.
             c.phase = Conn::Phase::before_reply;
-            c.cycle_start = loop_.now().mono;
+            std::uniform_int_distribution<int64_t> phase(0, script_.cycle.count() - 1);
+            c.cycle_start = loop_.now().mono - std::chrono::milliseconds(phase(rng_));
+            if (c.cycle_start + script_.reply_at < loop_.now().mono) c.cycle_start += script_.cycle;
             schedule(c, c.cycle_start + script_.reply_at);
         }
     } else if (contains(text, "\"type\":\"conversation.item.truncate\"")) {

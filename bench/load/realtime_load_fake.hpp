@@ -8,6 +8,7 @@
 // `reply_audio` in deltas of `delta` audio, sent `speedup` times faster than real time, then
 // output_audio.done and response.done). At the end of the cycle the caller speaks again
 // (speech_started), interrupting whatever reply audio is still queued: a barge-in every cycle.
+// Each connection enters its cycle at a random point, so replies are spread out in time.
 #pragma once
 
 #include "wabridge/loop/event_loop.hpp"
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,7 @@ private:
     uint16_t port_ = 0;
     std::map<int, std::unique_ptr<Conn>> conns_;
     uint64_t next_id_ = 0;
+    std::minstd_rand rng_{42};
     FakeStats stats_;
 };
 

@@ -5,6 +5,7 @@
 #include "wabridge/net/ws/handshake.hpp"
 
 #include <array>
+#include <cstring>
 
 namespace wabridge::ai {
 
@@ -16,9 +17,19 @@ constexpr size_t kMaxBufferedBytes = 256 * 1024;
 // dropped by the session's bounded buffer or belong to a long outage anyway.
 constexpr size_t kMaxReleasedMarks = 500;
 
+// RFC 6455 §5.3: each frame's mask comes from a strong source. OpenSSL's CSPRNG is asked for 256
+// masks at a time: per frame it costs a syscall (its fork check), and there are 25 frames a
+// second per call.
 ws::MaskKey random_mask() {
+    static std::array<uint8_t, 1024> pool;
+    static size_t used = pool.size();
+    if (used + 4 > pool.size()) {
+        openssl::random_bytes(pool.data(), pool.size());
+        used = 0;
+    }
     ws::MaskKey key;
-    openssl::random_bytes(key.data(), key.size());
+    std::memcpy(key.data(), pool.data() + used, key.size());
+    used += key.size();
     return key;
 }
 } // namespace

@@ -49,6 +49,7 @@ public:
 private:
     void sync_epoll();
     void release_fd(int fd);
+    void find_wakeup_fd();
 
     GMainContext* context_;
     int epoll_fd_;
@@ -59,6 +60,11 @@ private:
     std::vector<std::pair<int, uint32_t>> registered_; // (fd, epoll events) in the set, by fd
     std::vector<std::pair<int, uint32_t>> wanted_;     // scratch for sync_epoll()
     std::vector<std::pair<int, uint32_t>> ready_;      // (fd, epoll events) since the last check
+    // The context's own wake-up eventfd, or -1 if it could not be told apart. GLib signals it
+    // from inside every dispatch of an fd source (re-adding the source's poll record); since we
+    // prepare again after each dispatch anyway, we drain it there instead of paying one more
+    // wait and GLib cycle per packet for that signal.
+    int wakeup_fd_ = -1;
 };
 
 } // namespace wabridge::loop
