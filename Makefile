@@ -3,7 +3,9 @@
 #   make             build/wabridge
 #   make test        deps + build + every test, ending with the runner's summary
 #   make fuzz        each libFuzzer target for FUZZ_SECONDS (default 60)
-#   make bench       micro-benchmarks; figures go to bench/RESULTS.md by hand
+#   make bench       the short benchmark run (≤ 5 min): micro-benchmarks, HTTP, call set-up,
+#                    echo-mode CPU, OpenAI latency, and the load bench at 25/50/100 calls;
+#                    figures go to bench/RESULTS.md by hand (LOAD_CALLS, LOAD_SECONDS)
 #   make run         deps + build, then run the bridge with defaults
 #   make demo        one local call, no key or network (DEMO=openai-fake: against the fake
 #                    OpenAI server); summary on stdout, WAVs of both directions in build/demo/
@@ -103,7 +105,7 @@ test: deps
 $(OUT)/pion_caller: $(filter-out %_test.go,$(wildcard tests/peers/pion_caller/*.go)) tools/build_pion_caller.sh
 	tools/build_pion_caller.sh $@
 
-check: $(OUT)/wabridge $(OUT)/unit_tests $(OUT)/pion_caller $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
+check: $(OUT)/wabridge $(OUT)/unit_tests $(OUT)/pion_caller $(OUT)/load_bench $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
 	@tools/run_tests.sh $(OUT) $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 fuzz: $(FUZZ_TARGETS:%=$(OUT)/fuzz/%)
@@ -116,12 +118,15 @@ LOAD_BENCH_SRC := bench/load/load_bench.cpp bench/load/lite_caller.cpp bench/loa
 $(OUT)/load_bench: $(LOAD_BENCH_SRC:%.cpp=$(OUT)/obj/%.o) $(OUT)/libwabridge.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
+LOAD_CALLS ?= 25 50 100
+LOAD_SECONDS ?= 10
 bench: $(OUT)/bench_micro $(OUT)/offer_latency $(OUT)/load_bench $(OUT)/wabridge $(OUT)/pion_caller
 	$(OUT)/bench_micro --benchmark_min_time=0.5
 	bench/run_http_bench.sh $(OUT)
 	bench/run_connect_bench.sh $(OUT) 50
 	bench/run_audio_bench.sh $(OUT) 10 20
 	bench/run_openai_bench.sh $(OUT) 5
+	bench/run_load_bench.sh $(OUT) "$(LOAD_CALLS)" $(LOAD_SECONDS)
 
 run: deps
 	@$(MAKE) --no-print-directory $(OUT)/wabridge

@@ -8,7 +8,7 @@
 # SECONDS (default 20) in which everything is measured. One JSON per N goes to OUT_DIR (default
 # build/load), and a Markdown table of the headline figures is printed at the end. REPEATS=k
 # runs each count k times (rows in run order); BRIDGE_BIN runs another bridge binary (for
-# before/after comparisons) with the same harness. "holds" is the capacity criterion: loop lag
+# before/after comparisons) with the same harness; BRIDGE_ENV="NAME=value ..." adds settings. "holds" is the capacity criterion: loop lag
 # p99 under 5 ms, no pacing slot more than 10 ms late and none skipped in the window.
 set -euo pipefail
 out=$1
@@ -33,10 +33,12 @@ for n in $counts; do
     runs+=("$tag")
     port=$(free_port)
     fake=$(free_port)
-    PORT=$port BIND_ADDRESS=127.0.0.1 ICE_BIND_ADDRESSES=127.0.0.1 AI_BACKEND=openai \
+    # shellcheck disable=SC2086 # BRIDGE_ENV is a list of NAME=value words
+    env PORT=$port BIND_ADDRESS=127.0.0.1 ICE_BIND_ADDRESSES=127.0.0.1 AI_BACKEND=openai \
         OPENAI_API_KEY=sk-load-bench OPENAI_REALTIME_URL="ws://127.0.0.1:$fake/v1/realtime" \
         OPENAI_TRANSCRIPTION_MODEL=none LOG_LEVEL=warn DRAIN_SECONDS=1 MAX_SESSIONS=2000 \
-        RTP_PORT_MIN=30000 RTP_PORT_MAX=34999 "${pin_bridge[@]}" "${BRIDGE_BIN:-$out/wabridge}" 2> "$dir/bridge-$tag.log" &
+        RTP_PORT_MIN=30000 RTP_PORT_MAX=34999 ${BRIDGE_ENV:-} "${pin_bridge[@]}" \
+        "${BRIDGE_BIN:-$out/wabridge}" 2> "$dir/bridge-$tag.log" &
     pid=$!
     for _ in $(seq 50); do (echo > /dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
     status=0

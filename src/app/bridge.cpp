@@ -171,6 +171,7 @@ struct Bridge::Impl {
                            : config.openai_audio_format == "pcma" ? media::AiAudioFormat::pcma
                                                                   : media::AiAudioFormat::pcm24k;
         s.session.dtmf_to_model = options.dtmf_to_model.value_or(config.openai_dtmf_to_model);
+        s.session.uplink_chunk = std::chrono::milliseconds(config.openai_append_ms);
         ai::TurnDetection& td = s.session.turn_detection;
         const call::TurnDetectionOptions& req = options.turn_detection;
         td.type = req.type.value_or(config.openai_vad_type);

@@ -165,7 +165,8 @@ Field ws_url(std::string Config::*member) {
 Field http_url(std::string Config::*member) {
     return {[=](std::string_view value, Config& config) -> std::optional<std::string> {
                 auto u = net::parse_url(value, "http,https");
-                if (!u) return "expected an http:// or https:// URL with a host (" + u.error() + ")";
+                if (!u)
+                    return "expected an http:// or https:// URL with a host (" + u.error() + ")";
                 config.*member = std::string(value);
                 return std::nullopt;
             },
@@ -320,8 +321,8 @@ const std::vector<Setting>& settings() {
          "server VAD: silence that ends the caller's turn, in ms (100-5000)", false,
          integer(&Config::openai_vad_silence_ms, 100, 5000)},
         {"OPENAI_VAD_EAGERNESS", "--openai-vad-eagerness", "auto",
-         "semantic VAD: how soon the model ends the caller's turn (low, medium, high, auto)",
-         false, word(&Config::openai_vad_eagerness, {"low", "medium", "high", "auto"})},
+         "semantic VAD: how soon the model ends the caller's turn (low, medium, high, auto)", false,
+         word(&Config::openai_vad_eagerness, {"low", "medium", "high", "auto"})},
         {"OPENAI_AUDIO_FORMAT", "--openai-audio-format", "pcm",
          "audio to and from OpenAI: pcm (24 kHz PCM16, best quality), pcmu or pcma (G.711, "
          "8 kHz, a sixth of the bandwidth)",
@@ -329,6 +330,10 @@ const std::vector<Setting>& settings() {
         {"OPENAI_DTMF_TO_MODEL", "--openai-dtmf-to-model", "true",
          "tell the model about keypad presses (a user text item, then response.create)", false,
          boolean(&Config::openai_dtmf_to_model)},
+        {"OPENAI_APPEND_MS", "--openai-append-ms", "20",
+         "caller audio per input_audio_buffer.append, in ms (20-40; 40 halves the messages and "
+         "holds each word ~20 ms longer)",
+         false, integer(&Config::openai_append_ms, 20, 40)},
         {"OPENAI_CA_FILE", "--openai-ca-file", "",
          "PEM file of CAs to trust for wss:// instead of the system store (tests, TLS proxies)",
          false, free_text(&Config::openai_ca_file)},
@@ -357,8 +362,8 @@ const std::vector<Setting>& settings() {
          false, integer(&Config::whatsapp_accept_wait_ms, 0, 30000)},
         {"CALL_EVENTS_URL", "--call-events-url", "",
          "POST signed call events (call.started, call.ended, error, transcript.final, dtmf) here; "
-         "unset = off", false,
-         http_url(&Config::call_events_url)},
+         "unset = off",
+         false, http_url(&Config::call_events_url)},
         {"CALL_EVENTS_SECRET", "--call-events-secret", "",
          "HMAC-SHA256 key of X-Wabridge-Signature on call events (secret)", true,
          credential(&Config::call_events_secret)},

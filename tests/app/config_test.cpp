@@ -100,6 +100,8 @@ TEST(Config, TurnDetectionFormatAndDtmfSettings) {
     EXPECT_EQ(c.openai_audio_format, "pcmu");
     EXPECT_FALSE(c.openai_dtmf_to_model);
     EXPECT_TRUE(load_ok({}, {{"OPENAI_DTMF_TO_MODEL", "TRUE"}}).openai_dtmf_to_model);
+    EXPECT_EQ(load_ok({}, {{"OPENAI_APPEND_MS", "40"}}).openai_append_ms, 40u);
+    EXPECT_EQ(load_ok({}, {}).openai_append_ms, 20u);
     EXPECT_DOUBLE_EQ(load_ok({}, {{"OPENAI_VAD_THRESHOLD", "1"}}).openai_vad_threshold, 1.0);
     EXPECT_DOUBLE_EQ(load_ok({}, {{"OPENAI_VAD_THRESHOLD", ".25"}}).openai_vad_threshold, 0.25);
 }
@@ -278,6 +280,10 @@ INSTANTIATE_TEST_SUITE_P(
                 {},
                 "OPENAI_AUDIO_FORMAT",
                 "invalid OPENAI_AUDIO_FORMAT=pcm16: expected one of pcm, pcmu, pcma"},
+        BadCase{{{"OPENAI_APPEND_MS", "60"}},
+                {},
+                "OPENAI_APPEND_MS",
+                "invalid OPENAI_APPEND_MS=60: expected an integer from 20 to 40"},
         BadCase{{{"OPENAI_DTMF_TO_MODEL", "maybe"}},
                 {},
                 "OPENAI_DTMF_TO_MODEL",
@@ -493,6 +499,7 @@ TEST(ConfigSummary, ShowsEverySettingAndHidesSecrets) {
         {"OPENAI_VAD_EAGERNESS", "auto"},
         {"OPENAI_AUDIO_FORMAT", "pcm"},
         {"OPENAI_DTMF_TO_MODEL", true},
+        {"OPENAI_APPEND_MS", 20},
         {"OPENAI_CA_FILE", ""},
         {"WHATSAPP_APP_SECRET", "unset"},
         {"WHATSAPP_VERIFY_TOKEN", "unset"},

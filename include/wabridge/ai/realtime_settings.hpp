@@ -36,7 +36,8 @@ struct RealtimeSettings {
     media::AiAudioFormat format = media::AiAudioFormat::pcm24k; // pcm24k, pcmu or pcma
     // DTMF digits go to the model as a user text item followed by response.create.
     bool dtmf_to_model = true;
-    std::chrono::milliseconds uplink_chunk{40};        // audio per append (20..40 ms)
+    std::chrono::milliseconds uplink_chunk{
+        40}; // audio per append (20..40 ms); the bridge: OPENAI_APPEND_MS
     std::chrono::milliseconds uplink_buffer_max{2000}; // caller audio held while not sending
     // Reconnect (brief §8): the first try at once, then reconnect_backoff_initial doubling up to
     // reconnect_backoff_cap between tries; the call ends after reconnect_give_up without a

@@ -40,11 +40,12 @@ struct Config {
     double openai_vad_threshold = 0.5;
     std::uint32_t openai_vad_prefix_padding_ms = 300;
     std::uint32_t openai_vad_silence_ms = 500;
-    std::string openai_vad_eagerness = "auto";  // semantic_vad only
-    std::string openai_audio_format = "pcm";    // pcm (24 kHz), pcmu, pcma
+    std::string openai_vad_eagerness = "auto"; // semantic_vad only
+    std::string openai_audio_format = "pcm";   // pcm (24 kHz), pcmu, pcma
     bool openai_dtmf_to_model = true;
+    std::uint32_t openai_append_ms = 20; // caller audio per input_audio_buffer.append
     std::string openai_ca_file;
-    std::string whatsapp_app_secret;   // empty = no webhook route
+    std::string whatsapp_app_secret; // empty = no webhook route
     std::string whatsapp_verify_token;
     std::string whatsapp_access_token;
     std::string whatsapp_graph_url = "https://graph.facebook.com/v23.0";
