@@ -13,9 +13,6 @@ namespace {
 // Outgoing bytes allowed to wait in the socket before the session stops handing out messages
 // (its uplink buffer then takes the backlog, bounded and counted).
 constexpr size_t kMaxBufferedBytes = 256 * 1024;
-// Frames remembered for the uplink-added histogram: 10 s of 20 ms frames; older ones were
-// dropped by the session's bounded buffer or belong to a long outage anyway.
-constexpr size_t kMaxReleasedMarks = 500;
 
 // RFC 6455 §5.3: each frame's mask comes from a strong source. OpenSSL's CSPRNG is asked for 256
 // masks at a time: per frame it costs a syscall (its fork check), and there are 25 frames a
@@ -190,23 +187,19 @@ void OpenAiBackend::handle(std::vector<ws::Event> events) {
 void OpenAiBackend::pump_outgoing() {
     if (!ws_ || ws_->state() != ws::State::open) return;
     const loop::TimePoint now = loop_.now().mono;
-    std::optional<loop::TimePoint> oldest;
-    std::vector<loop::TimePoint> arrivals;
+    std::optional<RealtimeSession::FrameTimes> oldest;
+    std::vector<RealtimeSession::FrameTimes> sent;
     while (ws_->pending_output_bytes() + (stream_ ? stream_->pending() : 0) < kMaxBufferedBytes) {
         oldest.reset();
         auto message = session_.next_outgoing(now, &oldest);
         if (!message) break;
         if (!ws_->send_text(*message)) break;
-        if (oldest) arrivals.push_back(*oldest);
+        if (oldest) sent.push_back(*oldest);
     }
     flush();
-    for (loop::TimePoint a : arrivals) {
-        uplink_latency_.observe(std::chrono::duration<double>(now - a).count());
-        while (!released_.empty() && released_.front().first < a)
-            released_.pop_front();
-        if (!released_.empty() && released_.front().first == a)
-            uplink_added_.observe(
-                std::chrono::duration<double>(now - released_.front().second).count());
+    for (const auto& t : sent) {
+        uplink_latency_.observe(std::chrono::duration<double>(now - t.arrival).count());
+        uplink_added_.observe(std::chrono::duration<double>(now - t.released).count());
     }
 }
 
@@ -272,8 +265,6 @@ void OpenAiBackend::on_packet_sent(loop::TimePoint now) {
 void OpenAiBackend::on_caller_audio(std::span<const int16_t> frame, loop::TimePoint arrival,
                                     loop::TimePoint now) {
     if (closed_) return;
-    released_.emplace_back(arrival, now);
-    if (released_.size() > kMaxReleasedMarks) released_.pop_front();
     session_.on_caller_audio(frame, arrival, now);
     pump_outgoing();
 }

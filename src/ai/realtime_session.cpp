@@ -93,14 +93,14 @@ std::string heard_part(const std::string& text, uint64_t heard_ms, uint64_t rece
 
 // --- uplink buffer --------------------------------------------------------------------------
 
-void RealtimeSession::Uplink::push(std::span<const uint8_t> data, TimePoint arrival,
+void RealtimeSession::Uplink::push(std::span<const uint8_t> data, FrameTimes times,
                                    size_t max_bytes) {
     if (data.empty()) return;
     if (head > 0 && head >= bytes.size() / 2) { // keep the vector from growing: drop sent bytes
         bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(head));
         head = 0;
     }
-    marks.emplace_back(head_pos + size(), arrival);
+    marks.emplace_back(head_pos + size(), times);
     bytes.insert(bytes.end(), data.begin(), data.end());
     if (size() > max_bytes) { // issue 6: a bounded buffer, the oldest audio dropped and counted
         const size_t drop = size() - max_bytes;
@@ -557,13 +557,12 @@ void RealtimeSession::on_transcript(bool assistant, std::string_view item_id, st
 
 void RealtimeSession::on_caller_audio(std::span<const int16_t> frame, TimePoint arrival,
                                       TimePoint now) {
-    (void)now;
     if (end_ || closed_ || frame.empty()) return;
     scratch_bytes_.clear();
     converter_->to_ai(frame, scratch_bytes_);
     const auto max_bytes =
         static_cast<size_t>(settings_.uplink_buffer_max.count()) * bytes_per_ms();
-    uplink_.push(scratch_bytes_, arrival, max_bytes);
+    uplink_.push(scratch_bytes_, FrameTimes{arrival, now}, max_bytes);
 }
 
 void RealtimeSession::on_dtmf(const media::DtmfDigit& d, TimePoint now) {
@@ -591,10 +590,10 @@ void RealtimeSession::on_dtmf(const media::DtmfDigit& d, TimePoint now) {
 
 // --- client events ---------------------------------------------------------------------------
 
-std::optional<std::string>
-RealtimeSession::next_outgoing(TimePoint now, std::optional<TimePoint>* oldest_arrival) {
+std::optional<std::string> RealtimeSession::next_outgoing(TimePoint now,
+                                                          std::optional<FrameTimes>* oldest) {
     (void)now;
-    if (oldest_arrival) *oldest_arrival = std::nullopt;
+    if (oldest) *oldest = std::nullopt;
     if (end_ || closed_ || (link_ != Link::configuring && link_ != Link::ready))
         return std::nullopt;
     if (!control_.empty()) {
@@ -612,7 +611,7 @@ RealtimeSession::next_outgoing(TimePoint now, std::optional<TimePoint>* oldest_a
     out.reserve(out.size() + base64_encoded_size(chunk) + 2);
     base64_encode(std::span<const uint8_t>(uplink_.bytes.data() + uplink_.head, chunk), out);
     out += "\"}";
-    if (oldest_arrival) *oldest_arrival = uplink_.marks.front().second;
+    if (oldest) *oldest = uplink_.marks.front().second;
     uplink_.consume(chunk);
     ++stats_.appends_sent;
     ++stats_.events_sent;

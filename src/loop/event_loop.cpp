@@ -98,10 +98,7 @@ void EventLoop::unwatch(int fd) {
 }
 
 TimerId EventLoop::at(TimePoint deadline, TimerQueue::Callback callback) {
-    TimerId id = timers_.schedule(deadline, std::move(callback));
-    // Inside an iteration the timerfd is re-armed once at its end.
-    if (!in_iteration_ && !use_pwait2_ && deadline < armed_) rearm_timer();
-    return id;
+    return timers_.schedule(deadline, std::move(callback)); // each wait() reads the heap
 }
 
 TimerId EventLoop::after(Clock::duration delay, TimerQueue::Callback callback) {
@@ -207,19 +204,6 @@ int EventLoop::wait(epoll_event* events, int max_events, int timeout_ms) {
     const TimePoint before = Clock::now();
     TimePoint wake =
         timeout_ms >= 0 ? before + std::chrono::milliseconds(timeout_ms) : TimePoint::max();
-    // Contexts that dispatched (or are new) are prepared; GLib's deadline becomes our timer.
-    for (GlibPoller* p : glib_to_prepare_) {
-        const auto deadline = p->prepare(before);
-        if (p->deadline_timer) timers_.cancel(p->deadline_timer);
-        p->deadline_timer = 0;
-        if (deadline)
-            p->deadline_timer = timers_.schedule(*deadline, [this, p](TimePoint) {
-                p->deadline_timer = 0;
-                activate(p);
-            });
-    }
-    glib_to_prepare_.clear();
-    if (!use_pwait2_) rearm_timer(); // GLib deadlines may have joined the heap
     if (use_pwait2_) {
         if (auto t = timers_.next_deadline()) wake = std::min(wake, *t);
         timespec ts{};
@@ -234,8 +218,8 @@ int EventLoop::wait(epoll_event* events, int max_events, int timeout_ms) {
         const int n = epoll_pwait2(epoll_fd_, events, max_events, tsp, nullptr);
         if (n >= 0 || errno != ENOSYS) return n;
         use_pwait2_ = false; // fall back for good
-        rearm_timer();
     }
+    rearm_timer(); // the timerfd carries our timers from here on
     int ms = -1;
     if (wake != TimePoint::max()) {
         const auto us =
@@ -245,8 +229,25 @@ int EventLoop::wait(epoll_event* events, int max_events, int timeout_ms) {
     return epoll_wait(epoll_fd_, events, max_events, ms);
 }
 
+// Contexts that dispatched (or are new) are prepared; GLib's deadline becomes one of our timers.
+void EventLoop::prepare_glib() {
+    const TimePoint now = Clock::now();
+    for (GlibPoller* p : glib_to_prepare_) {
+        const auto deadline = p->prepare(now);
+        if (p->deadline_timer) timers_.cancel(p->deadline_timer);
+        p->deadline_timer = 0;
+        if (deadline)
+            p->deadline_timer = timers_.schedule(*deadline, [this, p](TimePoint) {
+                p->deadline_timer = 0;
+                activate(p);
+            });
+    }
+    glib_to_prepare_.clear();
+}
+
 void EventLoop::iterate(int timeout_ms) {
     in_iteration_ = true;
+    prepare_glib();
     epoll_event events[256];
     int n = wait(events, 256, timeout_ms);
     if (n < 0) n = 0; // EINTR: treat as a wake-up with nothing ready
@@ -293,7 +294,6 @@ void EventLoop::iterate(int timeout_ms) {
     }
     glib_active_.clear();
     glib_detached_.clear();
-    if (!use_pwait2_) rearm_timer();
     in_iteration_ = false;
 }
 

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <string>
-#include <string_view>
 #include <unistd.h>
 
 namespace wabridge::loop {
@@ -41,26 +39,17 @@ GlibPoller::GlibPoller(GMainContext* context, int epoll_fd, uint64_t token,
     find_wakeup_fd();
 }
 
-// The only eventfd among the context's poll fds is GLib's GWakeup (libnice's are sockets).
+// Every context polls its GWakeup; a context that polls nothing else (a fresh one, as each
+// IceAgent attaches) tells us which fd that is. With other fds already there we cannot tell, and
+// do without the shortcut.
 void GlibPoller::find_wakeup_fd() {
     gint priority = 0, timeout = -1;
     g_main_context_prepare(context_, &priority);
     const gint n = g_main_context_query(context_, priority, &timeout, fds_.data(),
                                         static_cast<gint>(fds_.size()));
-    int found = -1, count = 0;
-    for (gint i = 0; i < std::min<gint>(n, static_cast<gint>(fds_.size())); ++i) {
-        char link[64] = {};
-        const std::string path = "/proc/self/fd/" + std::to_string(fds_[static_cast<size_t>(i)].fd);
-        const ssize_t len = readlink(path.c_str(), link, sizeof link - 1);
-        if (len > 0 && std::string_view(link, static_cast<size_t>(len)) == "anon_inode:[eventfd]") {
-            found = fds_[static_cast<size_t>(i)].fd;
-            ++count;
-        }
-    }
-    // Leave the context as GLib expects between iterations: the check that ends this cycle.
-    g_main_context_check(context_, priority, fds_.data(),
-                         std::min<gint>(n, static_cast<gint>(fds_.size())));
-    if (count == 1) wakeup_fd_ = found;
+    const gint seen = std::min<gint>(n, static_cast<gint>(fds_.size()));
+    g_main_context_check(context_, priority, fds_.data(), seen); // close the cycle GLib's way
+    if (n == 1) wakeup_fd_ = fds_[0].fd;
 }
 
 GlibPoller::~GlibPoller() {

@@ -198,13 +198,13 @@ struct Harness {
 
     std::vector<json> drain() {
         std::vector<json> got;
-        std::optional<TimePoint> arrival;
-        while (auto m = session.next_outgoing(now, &arrival)) {
+        std::optional<RealtimeSession::FrameTimes> oldest;
+        while (auto m = session.next_outgoing(now, &oldest)) {
             produced().push_back(*m);
             json j = json::parse(*m);
             got.push_back(j);
             out.push_back(j);
-            arrivals.push_back(arrival);
+            arrivals.push_back(oldest ? std::optional<TimePoint>(oldest->arrival) : std::nullopt);
         }
         return got;
     }

@@ -15,7 +15,6 @@
 #include "wabridge/net/resolver.hpp"
 #include "wabridge/net/ws/client.hpp"
 
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -98,9 +97,6 @@ private:
         loop::TimePoint arrived;
     };
     std::optional<DownlinkMark> downlink_mark_;
-    // Uplink work excluding the jitter buffer: (RTP arrival, handed to us) of each caller frame
-    // not yet sent, in order, so an append's oldest arrival finds when its frame left the buffer.
-    std::deque<std::pair<loop::TimePoint, loop::TimePoint>> released_;
     Histogram& uplink_added_;
     // Barge-in: when the flush happened, until the next packet (silence) goes out.
     std::optional<loop::TimePoint> flush_mark_;

@@ -108,11 +108,17 @@ public:
     void on_caller_audio(std::span<const int16_t> frame, TimePoint arrival, TimePoint now);
     void on_dtmf(const media::DtmfDigit& d, TimePoint now);
 
+    // When a caller frame reached the bridge (RTP arrival) and when it left the jitter buffer
+    // (on_caller_audio's `now`): uplink latency with and without the buffer.
+    struct FrameTimes {
+        TimePoint arrival;
+        TimePoint released;
+    };
     // The next text message to write, if any, when the transport can write (control events
-    // first, then appends of uplink_chunk). `oldest_arrival` (out) = arrival time of the first
-    // caller frame in an append (std::nullopt for other events), for latency.
+    // first, then appends of uplink_chunk). `oldest` (out) = the times of the first caller frame
+    // in an append (std::nullopt for other events), for latency.
     std::optional<std::string> next_outgoing(TimePoint now,
-                                             std::optional<TimePoint>* oldest_arrival = nullptr);
+                                             std::optional<FrameTimes>* oldest = nullptr);
 
     // --- timers and outcome ----------------------------------------------------------------
     std::optional<TimePoint> next_deadline() const; // reconnect time or other timers
@@ -174,12 +180,12 @@ private:
     // Caller audio in the session's format, not yet sent; bounded, oldest dropped first.
     struct Uplink {
         std::vector<uint8_t> bytes;
-        size_t head = 0;                                  // first unsent byte
-        uint64_t head_pos = 0;                            // stream position of bytes[head]
-        std::deque<std::pair<uint64_t, TimePoint>> marks; // frame start position, arrival
+        size_t head = 0;                                   // first unsent byte
+        uint64_t head_pos = 0;                             // stream position of bytes[head]
+        std::deque<std::pair<uint64_t, FrameTimes>> marks; // frame start position, its times
         uint64_t dropped_bytes = 0;
         size_t size() const { return bytes.size() - head; }
-        void push(std::span<const uint8_t> data, TimePoint arrival, size_t max_bytes);
+        void push(std::span<const uint8_t> data, FrameTimes times, size_t max_bytes);
         void consume(size_t n);
     };
 

@@ -87,6 +87,7 @@ public:
 private:
     EventLoop(int epoll_fd, int timer_fd, int wake_fd);
     void iterate(int timeout_ms);
+    void prepare_glib();
     int wait(epoll_event* events, int max_events, int timeout_ms);
     void rearm_timer();
     void drain_posted();
